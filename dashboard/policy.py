@@ -1,0 +1,26 @@
+"""Policy defaults: every threshold the app uses, with its source. Editable, never buried in code.
+
+Sources are in `../shared/reference/policy_facts.md` (copied facts) and are shown in the app next
+to the numbers they govern.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PolicyDefaults:
+    census_floor_cny: float = 50_000  # seed text, 阿拉善盟 2016 意见: 单台套价值5万元及以上
+    rated_hours_general: float = 1400  # MOE 教高司条函〔2000〕010号: 通用 instruments
+    rated_hours_special: float = 800  # same source: 专用 instruments
+    saturation_hours: float = 1200  # 财科教〔2019〕1号 duplicate-check saturation line
+    low_use_hours: float = 800  # [I] local low-use (idle) line, h/yr
+
+
+DEFAULTS = PolicyDefaults()
+
+
+def rated_hours(purpose: str, policy: PolicyDefaults = DEFAULTS) -> float:
+    """Rated annual hours of an instrument by its 通用/专用 flag."""
+    return policy.rated_hours_general if purpose == "通用" else policy.rated_hours_special

@@ -1,0 +1,66 @@
+"""What every page needs: the language, the chosen year, the store, and cached reads.
+
+The entry script (`streamlit_app.py`) renders the sidebar and stores the choices in session
+state; pages call `page_context()` and never touch session keys or the engine directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from dashboard.i18n import DEFAULT_LANGUAGE, Translator
+from models import db, queries
+
+LANG_KEY = "lang"
+YEAR_KEY = "year"
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return db.get_engine(url)
+
+
+def store_engine() -> Engine:
+    """The engine of the configured store (schema and reference data ensured)."""
+    return _engine(db.database_url())
+
+
+@dataclass(frozen=True)
+class PageContext:
+    lang: str
+    t: Translator
+    year: int | None
+    engine: Engine
+    revision: int
+
+
+def current_lang() -> str:
+    return st.session_state.get(LANG_KEY, DEFAULT_LANGUAGE)
+
+
+def page_context() -> PageContext:
+    engine = store_engine()
+    lang = current_lang()
+    return PageContext(
+        lang=lang,
+        t=Translator(lang),
+        year=st.session_state.get(YEAR_KEY),
+        engine=engine,
+        revision=db.data_revision(engine),
+    )
+
+
+# Cached reads. The (url, revision) pair is the cache key: any write bumps the revision, so a
+# page never shows stale data, and unchanged data are read from the store only once.
+@st.cache_data(show_spinner=False, max_entries=32)
+def _cached(name: str, url: str, revision: int, *args) -> pd.DataFrame:
+    return getattr(queries, name)(db.get_engine(url), *args)
+
+
+def read(ctx: PageContext, query_name: str, *args) -> pd.DataFrame:
+    """Run `models.queries.<query_name>(engine, *args)` through the revision-keyed cache."""
+    return _cached(query_name, ctx.engine.url.render_as_string(hide_password=False), ctx.revision, *args)

@@ -1,0 +1,68 @@
+"""The app shell: first-start demo loading, the sidebar (language, year, demo notice), navigation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.i18n import LANGUAGES, Translator
+from dashboard.ui.context import LANG_KEY, YEAR_KEY, current_lang, store_engine
+from models import queries
+from models import tables as T
+
+PAGES = (
+    # (file, catalogue key of the title, icon)
+    ("pages/overview.py", "nav.overview", ":material/dashboard:"),
+    ("pages/registry.py", "nav.registry", ":material/inventory_2:"),
+    ("pages/data.py", "nav.data", ":material/upload_file:"),
+)
+
+
+def ensure_demo_data() -> None:
+    """Load the demonstration data on first start, when the store holds no unit at all."""
+    engine = store_engine()
+    if queries.count_rows(engine, T.Unit) > 0:
+        return
+    from models.services.demo import load_demo  # imported late: only the first start needs it
+
+    t = Translator(current_lang())
+    with st.spinner(t("shell.loading_demo")):
+        load_demo(engine)
+
+
+def render_sidebar() -> Translator:
+    engine = store_engine()
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = LANGUAGES[0]
+    t = Translator(st.session_state[LANG_KEY])
+    with st.sidebar:
+        st.radio(
+            t("shell.language"),
+            LANGUAGES,
+            key=LANG_KEY,
+            format_func=lambda code: t(f"lang.{code}"),
+            horizontal=True,
+        )
+        t = Translator(st.session_state[LANG_KEY])
+        years = queries.usage_years(engine)
+        if years:
+            if st.session_state.get(YEAR_KEY) not in years:
+                st.session_state[YEAR_KEY] = years[-1]
+            st.selectbox(t("shell.year"), years[::-1], key=YEAR_KEY)
+        else:
+            st.session_state[YEAR_KEY] = None
+            st.caption(t("shell.no_usage_years"))
+        seed = queries.store_meta(engine, "demo_seed")
+        if seed is not None:
+            st.warning(t("shell.demo_notice", seed=seed), icon=":material/science:")
+    return t
+
+
+def demo_banner(t: Translator) -> None:
+    """A demonstration-data label above every page (the entry script renders it before the page)."""
+    if queries.store_meta(store_engine(), "demo_seed") is not None:
+        st.caption(t("shell.demo_caption"))
+
+
+def navigation(t: Translator):
+    pages = [st.Page(path, title=t(key), icon=icon) for path, key, icon in PAGES]
+    return st.navigation(pages)

@@ -1,0 +1,128 @@
+"""Read queries: each returns a pandas DataFrame. Aggregation that SQL does well happens here,
+so pages and charts receive small frames, never raw usage rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from models import tables as T
+
+
+def _frame(engine: Engine, stmt) -> pd.DataFrame:
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def regions(engine: Engine) -> pd.DataFrame:
+    return _frame(engine, select(T.Region).order_by(T.Region.code))
+
+
+def instrument_classes(engine: Engine) -> pd.DataFrame:
+    return _frame(engine, select(T.InstrumentClass).order_by(T.InstrumentClass.code))
+
+
+def units(engine: Engine) -> pd.DataFrame:
+    """Holding units with their region names and instrument counts."""
+    counts = (
+        select(T.Instrument.unit_id, func.count().label("instrument_count"))
+        .group_by(T.Instrument.unit_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            T.Unit,
+            T.Region.name_zh.label("region_name_zh"),
+            T.Region.name_en.label("region_name_en"),
+            func.coalesce(counts.c.instrument_count, 0).label("instrument_count"),
+        )
+        .join(T.Region, T.Region.code == T.Unit.region_code)
+        .outerjoin(counts, counts.c.unit_id == T.Unit.id)
+        .order_by(T.Unit.id)
+    )
+    return _frame(engine, stmt)
+
+
+def instruments(engine: Engine) -> pd.DataFrame:
+    """All instruments with holder name, holder type and region names."""
+    stmt = (
+        select(
+            T.Instrument,
+            T.Unit.name.label("unit_name"),
+            T.Unit.name_en.label("unit_name_en"),
+            T.Unit.unit_type.label("unit_type"),
+            T.Region.name_zh.label("region_name_zh"),
+            T.Region.name_en.label("region_name_en"),
+        )
+        .join(T.Unit, T.Unit.id == T.Instrument.unit_id)
+        .join(T.Region, T.Region.code == T.Instrument.region_code)
+        .order_by(T.Instrument.id)
+    )
+    df = _frame(engine, stmt)
+    if not df.empty:
+        df["start_date"] = pd.to_datetime(df["start_date"])
+    return df
+
+
+def usage_by_instrument_year(engine: Engine, year: int | None = None) -> pd.DataFrame:
+    """Annual usage totals per instrument (all years, or one year)."""
+    stmt = select(
+        T.UsageMonthly.instrument_id,
+        T.UsageMonthly.year,
+        func.sum(T.UsageMonthly.effective_hours).label("effective_hours"),
+        func.sum(T.UsageMonthly.external_hours).label("external_hours"),
+        func.sum(T.UsageMonthly.samples).label("samples"),
+        func.sum(T.UsageMonthly.downtime_hours).label("downtime_hours"),
+        func.count().label("months_reported"),
+    ).group_by(T.UsageMonthly.instrument_id, T.UsageMonthly.year)
+    if year is not None:
+        stmt = stmt.where(T.UsageMonthly.year == year)
+    df = _frame(engine, stmt.order_by(T.UsageMonthly.instrument_id, T.UsageMonthly.year))
+    for col in ("effective_hours", "external_hours", "downtime_hours"):
+        df[col] = df[col].astype(float)
+    df["samples"] = df["samples"].astype("int64")
+    return df
+
+
+def usage_monthly_for(engine: Engine, instrument_id: int) -> pd.DataFrame:
+    """Monthly usage history of one instrument."""
+    stmt = (
+        select(T.UsageMonthly)
+        .where(T.UsageMonthly.instrument_id == instrument_id)
+        .order_by(T.UsageMonthly.year, T.UsageMonthly.month)
+    )
+    return _frame(engine, stmt)
+
+
+def usage_years(engine: Engine) -> list[int]:
+    """Years that have any usage data, ascending."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(T.UsageMonthly.year).distinct().order_by(T.UsageMonthly.year))
+        return [int(r[0]) for r in rows]
+
+
+def services(engine: Engine, year: int | None = None) -> pd.DataFrame:
+    """Service records with the holding unit of the instrument."""
+    stmt = (
+        select(T.ServiceRecord, T.Instrument.unit_id, T.Instrument.inner_id)
+        .join(T.Instrument, T.Instrument.id == T.ServiceRecord.instrument_id)
+        .order_by(T.ServiceRecord.id)
+    )
+    df = _frame(engine, stmt)
+    if year is not None and not df.empty:
+        df = df[pd.to_datetime(df["start_time"]).dt.year == year].reset_index(drop=True)
+    return df
+
+
+def store_meta(engine: Engine, key: str) -> str | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(T.StoreMeta.value).where(T.StoreMeta.key == key)).first()
+        return None if row is None else row[0]
+
+
+def count_rows(engine: Engine, table) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())

@@ -1,0 +1,1 @@
+"""Write services: validate, write in one transaction, bump the data revision, record an audit entry."""
