@@ -30,9 +30,6 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--replace", action="store_true", help="delete all existing data before loading"
     )
-    demo.add_argument(
-        "--out", default=None, help="write national-layout CSV files to this folder instead of loading"
-    )
 
     imp = sub.add_parser("import", help="import a national-layout CSV or Excel file")
     imp.add_argument("kind", choices=RECORD_KINDS)
