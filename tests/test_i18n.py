@@ -93,7 +93,9 @@ def _literal_display_strings(path: Path) -> list[str]:
             continue
         if node.func.attr not in DISPLAY_CALLS:
             continue
-        for arg in node.args[:1] + [k.value for k in node.keywords if k.arg in {"label", "title", "help", "body", "placeholder", "page_title"}]:
+        # The first argument of page_link / Page is a script path, not text.
+        positional = [] if node.func.attr in {"page_link", "Page"} else node.args[:1]
+        for arg in positional + [k.value for k in node.keywords if k.arg in {"label", "title", "help", "body", "placeholder", "page_title"}]:
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and HAS_WORDS.search(arg.value):
                 found.append(f"{path.name}:{node.lineno}: {arg.value!r}")
             if isinstance(arg, ast.JoinedStr):

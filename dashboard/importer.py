@@ -1,0 +1,617 @@
+"""Reading and validating national-layout files. Pure: bytes and reference data in, store-ready
+records and a complete error list out; nothing here touches the store.
+
+Rules (see `dashboard.national.LAYOUTS` for the columns):
+- CSV in UTF-8 (with or without BOM) or GBK/GB18030; XLSX (first sheet). Blank lines are skipped;
+  row numbers are the ones the user sees (header = 1, first data row = 2 in a normal file).
+- Headers are the national Chinese names or the English keys; whitespace around them is ignored.
+- Every cell of every row is checked and every problem reported (row, column as written, value,
+  reason code + parameters). The reason is translated at display time (`data.err.<code>`).
+- Instrument original value (原值) is in 万元 in files and converted to CNY here.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import PurePath
+
+import pandas as pd
+
+from dashboard.national import LAYOUTS, WAN, Column
+
+FORMATS = ("csv", "xlsx")
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of GBK
+MAX_ROWS = 200_000  # data rows per file
+MAX_NUMBER = 1e12  # anything larger is a typing accident (or an attack), not a value
+GENERIC_MAX_LEN = 2000  # text columns without a national length limit
+SHOWN_VALUE_LEN = 60  # values in error reports are cut to this many characters
+HOURS_PER_YEAR_MAX = 366 * 24
+LAT_RANGE, LON_RANGE = (-90.0, 90.0), (-180.0, 180.0)
+
+# Optional enumerations whose blank cell has a natural "nothing special" meaning in the national
+# layout; every other blank optional cell is stored blank.
+BLANK_ENUM_DEFAULTS = {"affiliate": "不附属", "customs_supervised": "否", "operation_mode": "自营"}
+
+# Natural keys: the columns identifying a record inside a file and in the store.
+NATURAL_KEYS = {
+    "units": ("name",),
+    "instruments": ("unit", "inner_id"),
+    "usage": ("unit", "inner_id", "year", "month"),
+    "services": ("unit", "inner_id", "start_time", "applicant_unit"),
+}
+
+TRUE_TEXTS = {"是", "true", "yes", "y", "1"}
+FALSE_TEXTS = {"否", "false", "no", "n", "0"}
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T]0{1,2}:00(?::00)?)?")
+_DATETIME = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
+_MONTH = re.compile(r"(\d{4})[-/](\d{1,2})")
+_PHONE_LIKE = re.compile(r"[+\-]?[\d\s()+\-]*")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CLASS_CODE = re.compile(r"\d{6}")
+_DIVISION_CODE = re.compile(r"\d{6}")
+
+
+# Every reason an import can give; each has a text `data.err.<code>` in the catalogues.
+FILE_ERROR_CODES = frozenset({"unknown_extension", "empty_file", "encoding", "unreadable", "too_many_rows"})
+DATA_ERROR_CODES = frozenset({
+    # header
+    "unnamed_column", "unknown_column", "duplicate_column", "missing_column", "no_data_rows",
+    # single cells
+    "required", "too_long", "bad_characters", "formula", "not_in_list", "not_number", "too_large",
+    "negative", "out_of_range", "not_integer", "bad_date", "future_date", "bad_datetime",
+    "future_time", "bad_month", "future_month", "not_bool",
+    # rows and references
+    "unknown_region", "unknown_client_region", "unknown_unit", "unknown_instrument", "unknown_class",
+    "hours_exceed_year", "service_exceeds_run", "hours_exceed_month", "external_exceeds_effective",
+    "end_not_after_start", "voucher_exceeds_amount", "duplicate_key",
+})
+
+
+class FileReadError(Exception):
+    """The file cannot be read at all (a usage error, not a data error)."""
+
+    def __init__(self, code: str, **params):
+        assert code in FILE_ERROR_CODES, code
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class CellError:
+    row: int  # as the user sees it in the file (header row = 1)
+    column: str  # header as written in the file ("" when the error concerns no column)
+    value: str  # the offending value as read (shortened)
+    code: str  # catalogue key suffix: data.err.<code>
+    params: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        assert self.code in DATA_ERROR_CODES, self.code
+
+
+@dataclass(frozen=True)
+class RawTable:
+    headers: tuple[str, ...]  # trimmed, as written
+    header_row: int
+    rows: tuple[tuple[int, tuple], ...]  # (row number, raw cell values)
+
+
+@dataclass(frozen=True)
+class ImportReference:
+    """What validation needs to know about the store and the clock."""
+
+    regions: dict[str, str]  # code / Chinese name / lower-case English name -> region code
+    middle_classes: frozenset[str]  # 4-digit middle-class codes
+    unit_regions: dict[str, str]  # unit name in the store -> its region code
+    instrument_keys: frozenset[tuple[str, str]]  # (unit name, internal number) in the store
+    today: date
+    now: datetime  # naive local time (service times are local wall-clock times)
+
+
+@dataclass
+class ParsedRow:
+    row: int
+    cells: dict[str, str]  # layout key -> cell text as read
+    record: dict  # layout key -> store-ready value (only columns present in the file)
+
+
+@dataclass
+class ParsedFile:
+    kind: str
+    file_name: str
+    headers: tuple[str, ...]
+    columns: tuple[Column | None, ...]  # layout column of each header (None: not used)
+    rows: list[ParsedRow]
+    errors: list[CellError]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def records(self) -> list[dict]:
+        return [r.record for r in self.rows]
+
+
+# ---------------------------------------------------------------- reading
+
+
+def file_format(file_name: str) -> str:
+    """'csv' or 'xlsx' from the file name's extension."""
+    ext = PurePath(file_name).suffix.lower().lstrip(".")
+    if ext not in FORMATS:
+        raise FileReadError("unknown_extension", name=PurePath(file_name).name)
+    return ext
+
+
+def read_table(file_name: str, data: bytes) -> RawTable:
+    """The header and non-blank rows of a CSV or XLSX file, cells as read."""
+    fmt = file_format(file_name)
+    grid = _read_csv(data) if fmt == "csv" else _read_xlsx(data)
+    numbered = [(i, tuple(cells)) for i, cells in enumerate(grid, start=1) if not _blank_row(cells)]
+    if not numbered:
+        raise FileReadError("empty_file")
+    (header_row, header_cells), body = numbered[0], numbered[1:]
+    if len(body) > MAX_ROWS:
+        raise FileReadError("too_many_rows", limit=MAX_ROWS)
+    headers = tuple(_header_text(c) for c in header_cells)
+    return RawTable(headers=headers, header_row=header_row, rows=tuple(body))
+
+
+def _read_csv(data: bytes) -> list[list[str]]:
+    text = None
+    for encoding in CSV_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None:
+        raise FileReadError("encoding")
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:  # e.g. NUL bytes, a cell beyond the csv module's size limit
+        raise FileReadError("unreadable", detail=str(exc)) from None
+
+
+def _read_xlsx(data: bytes) -> list[list[object]]:
+    import openpyxl  # only XLSX files need it
+
+    try:
+        # data_only=False: a formula cell reads as its formula text and is rejected, never evaluated.
+        book = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds of errors on damaged or foreign files
+        raise FileReadError("unreadable", detail=type(exc).__name__) from None
+    try:
+        sheet = book.worksheets[0]
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _blank_row(cells) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+def _header_text(cell) -> str:
+    text = "" if cell is None else str(cell)
+    return text.replace("\ufeff", "").strip()
+
+
+def _header_lookup(kind: str) -> dict[str, Column]:
+    lookup = {}
+    for col in LAYOUTS[kind]:
+        lookup[_normal_header(col.zh)] = col
+        lookup[_normal_header(col.key)] = col
+    return lookup
+
+
+def _normal_header(text: str) -> str:
+    # Full-width parentheses are common in Chinese spreadsheets: 所属（附属）关系.
+    return text.replace("（", "(").replace("）", ")").lower()
+
+
+# ---------------------------------------------------------------- cell text
+
+
+def cell_text(value, col: Column) -> str:
+    """A cell as text; typed Excel cells are written the way the layout expects them."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        if col.kind == "month":
+            return value.strftime("%Y-%m")
+        if col.kind != "datetime" and value.time() == time(0, 0):
+            return value.strftime("%Y-%m-%d")
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.strftime("%Y-%m") if col.kind == "month" else value.strftime("%Y-%m-%d")
+    if isinstance(value, (int, float)):
+        return _number_text(value, col)
+    return str(value).strip()
+
+
+def _number_text(value: int | float, col: Column) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < MAX_NUMBER:
+        value = int(value)
+    if isinstance(value, int) and col.key == "class_code" and 0 <= value < 1_000_000:
+        return f"{value:06d}"  # Excel turned 010501 into the number 10501
+    return str(value)
+
+
+def shown(text: str) -> str:
+    return text if len(text) <= SHOWN_VALUE_LEN else text[: SHOWN_VALUE_LEN - 1] + "…"
+
+
+# ---------------------------------------------------------------- parsing one cell
+
+
+class CellProblem(Exception):
+    """Raised by a cell parser; becomes a CellError with the row and column added."""
+
+    def __init__(self, code: str, **params):
+        assert code in DATA_ERROR_CODES, code
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def parse_cell(text: str, col: Column, ref: ImportReference):
+    """The store value of one non-blank cell, or CellProblem."""
+    if _CONTROL.search(text):
+        raise CellProblem("bad_characters")
+    limit = col.max_len or GENERIC_MAX_LEN
+    if len(text) > limit:
+        raise CellProblem("too_long", max=limit, length=len(text))
+    parser = _PARSERS[col.kind]
+    return parser(text, col, ref)
+
+
+def _parse_text(text: str, col: Column, ref: ImportReference) -> str:
+    # Spreadsheet programs run cells starting with = + - @ as formulas (CSV injection).
+    if text[0] in "=@" or (text[0] in "+-" and not _PHONE_LIKE.fullmatch(text)):
+        raise CellProblem("formula")
+    return text
+
+
+def _parse_enum(text: str, col: Column, ref: ImportReference) -> str:
+    if text not in col.choices:
+        raise CellProblem("not_in_list", allowed=" / ".join(c for c in col.choices if c))
+    return text
+
+
+def parse_number(text: str) -> float:
+    compact = text.replace(",", "") if _THOUSANDS.fullmatch(text) else text
+    if not _NUMBER.fullmatch(compact):
+        raise CellProblem("not_number")
+    value = float(compact)
+    if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+        raise CellProblem("too_large", max=f"{MAX_NUMBER:.0e}")
+    return value
+
+
+def _parse_number(text: str, col: Column, ref: ImportReference) -> float:
+    value = parse_number(text)
+    if col.key == "lat":
+        return _in_range(value, LAT_RANGE)
+    if col.key == "lon":
+        return _in_range(value, LON_RANGE)
+    if value < 0:
+        raise CellProblem("negative")
+    if col.key == "original_value":
+        return round(value * WAN, 2)  # 万元 in the file, CNY in the store
+    return value
+
+
+def _in_range(value: float, bounds: tuple[float, float]) -> float:
+    if not bounds[0] <= value <= bounds[1]:
+        raise CellProblem("out_of_range", min=bounds[0], max=bounds[1])
+    return value
+
+
+def _parse_integer(text: str, col: Column, ref: ImportReference) -> int:
+    value = _parse_number(text, col, ref)
+    if not float(value).is_integer():
+        raise CellProblem("not_integer")
+    return int(value)
+
+
+def _parse_date(text: str, col: Column, ref: ImportReference) -> date:
+    m = _DATE.fullmatch(text)
+    try:
+        value = date(int(m[1]), int(m[2]), int(m[3])) if m else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise CellProblem("bad_date")
+    if value > ref.today:
+        raise CellProblem("future_date", today=ref.today.isoformat())
+    return value
+
+
+def _parse_datetime(text: str, col: Column, ref: ImportReference) -> datetime:
+    m = _DATETIME.fullmatch(text)
+    try:
+        value = datetime(*(int(g) for g in m.groups(default="0"))) if m else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise CellProblem("bad_datetime")
+    if value > ref.now:
+        raise CellProblem("future_time", now=ref.now.strftime("%Y-%m-%d %H:%M"))
+    return value
+
+
+def _parse_month(text: str, col: Column, ref: ImportReference) -> tuple[int, int]:
+    m = _MONTH.fullmatch(text)
+    if not m or not 1 <= int(m[2]) <= 12:
+        raise CellProblem("bad_month")
+    year, month = int(m[1]), int(m[2])
+    if (year, month) > (ref.today.year, ref.today.month):
+        raise CellProblem("future_month", month=ref.today.strftime("%Y-%m"))
+    return year, month
+
+
+def _parse_bool(text: str, col: Column, ref: ImportReference) -> bool:
+    low = text.lower()
+    if low in TRUE_TEXTS:
+        return True
+    if low in FALSE_TEXTS:
+        return False
+    raise CellProblem("not_bool")
+
+
+_PARSERS = {
+    "text": _parse_text,
+    "enum": _parse_enum,
+    "number": _parse_number,
+    "integer": _parse_integer,
+    "date": _parse_date,
+    "datetime": _parse_datetime,
+    "month": _parse_month,
+    "bool": _parse_bool,
+}
+
+
+def resolve_region(text: str, ref: ImportReference) -> str | None:
+    """Region code from a code (152921, Z01) or a Chinese or English region name."""
+    return ref.regions.get(text) or ref.regions.get(text.upper()) or ref.regions.get(text.lower())
+
+
+def region_lookup(regions: pd.DataFrame) -> dict[str, str]:
+    """The lookup `resolve_region` uses, from the region table."""
+    lookup = {}
+    for rec in regions.to_dict("records"):
+        lookup[str(rec["name_zh"])] = rec["code"]
+        lookup[str(rec["name_en"]).lower()] = rec["code"]
+        lookup[str(rec["code"]).upper()] = rec["code"]
+    return lookup
+
+
+# ---------------------------------------------------------------- the whole file
+
+
+def parse_file(kind: str, file_name: str, data: bytes, ref: ImportReference) -> ParsedFile:
+    """Read and validate a whole file. Raises FileReadError when it cannot be read at all."""
+    table = read_table(file_name, data)
+    columns, errors = _map_headers(kind, table)
+    parsed = ParsedFile(kind, PurePath(file_name).name, table.headers, columns, [], errors)
+    if errors:
+        return parsed  # with a wrong header, the rows cannot be read reliably
+    if not table.rows:
+        errors.append(CellError(table.header_row + 1, "", "", "no_data_rows"))
+        return parsed
+    headers = {col.key: h for h, col in zip(table.headers, columns) if col is not None}
+    for row_number, cells in table.rows:
+        parsed.rows.append(_parse_row(kind, row_number, cells, columns, headers, ref, errors))
+    _check_duplicates(kind, parsed.rows, headers, errors)
+    errors.sort(key=lambda e: e.row)
+    return parsed
+
+
+def _map_headers(kind: str, table: RawTable) -> tuple[tuple[Column | None, ...], list[CellError]]:
+    lookup = _header_lookup(kind)
+    columns: list[Column | None] = []
+    errors: list[CellError] = []
+    seen: set[str] = set()
+    width = max([len(table.headers)] + [len(cells) for _, cells in table.rows])
+    padded = table.headers + ("",) * (width - len(table.headers))
+    for position, header in enumerate(padded, start=1):
+        if not header:
+            columns.append(None)
+            if any(position <= len(cells) and not _blank_row([cells[position - 1]]) for _, cells in table.rows):
+                errors.append(CellError(table.header_row, "", "", "unnamed_column", {"position": position}))
+            continue
+        col = lookup.get(_normal_header(header))
+        if col is None:
+            errors.append(CellError(table.header_row, header, shown(header), "unknown_column"))
+        elif col.key in seen:
+            errors.append(CellError(table.header_row, header, shown(header), "duplicate_column", {"expected": col.zh}))
+            col = None
+        else:
+            seen.add(col.key)
+        columns.append(col)
+    for col in LAYOUTS[kind]:
+        if col.required and col.key not in seen:
+            errors.append(CellError(table.header_row, col.zh, "", "missing_column"))
+    return tuple(columns), errors
+
+
+def _parse_row(kind, row_number, cells, columns, headers, ref, errors) -> ParsedRow:
+    texts: dict[str, str] = {}
+    record: dict = {}
+    bad: set[str] = set()
+    for position, col in enumerate(columns):
+        if col is None:
+            continue
+        raw = cells[position] if position < len(cells) else None
+        text = cell_text(raw, col)
+        texts[col.key] = text
+        if not text:
+            if col.required:
+                errors.append(CellError(row_number, headers[col.key], "", "required"))
+                bad.add(col.key)
+            record[col.key] = BLANK_ENUM_DEFAULTS.get(col.key, "") if col.kind in ("text", "enum") else None
+            continue
+        try:
+            record[col.key] = parse_cell(text, col, ref)
+        except CellProblem as problem:
+            errors.append(CellError(row_number, headers[col.key], shown(text), problem.code, problem.params))
+            bad.add(col.key)
+    for check in _ROW_CHECKS[kind]:
+        for key, code, params in check(record, texts, bad, ref):
+            errors.append(CellError(row_number, headers.get(key, ""), shown(texts.get(key, "")), code, params))
+    return ParsedRow(row_number, texts, _finish_record(kind, record))
+
+
+def _finish_record(kind: str, record: dict) -> dict:
+    if kind == "usage" and isinstance(record.get("month"), tuple):
+        record["year"], record["month"] = record["month"]
+    return record
+
+
+def _check_duplicates(kind: str, rows: list[ParsedRow], headers: dict[str, str], errors: list[CellError]) -> None:
+    """The same natural key twice in one file. Keys compare parsed values, so 2026-1 and 2026-01
+    are the same month."""
+    key_cols = NATURAL_KEYS[kind]
+    first_row: dict[tuple, int] = {}
+    for row in rows:
+        key = tuple(row.record.get(k) for k in key_cols)
+        if any(part is None or part == "" for part in key):
+            continue  # a missing or unreadable key part is already reported
+        if key in first_row:
+            shown_key = " / ".join(row.cells[k] for k in key_cols if k in row.cells)
+            errors.append(CellError(row.row, headers[key_cols[-1]], shown(shown_key), "duplicate_key",
+                                    {"first_row": first_row[key]}))
+        else:
+            first_row[key] = row.row
+
+
+# ---------------------------------------------------------------- row rules per kind
+# Each check yields (column key, error code, params) for one parsed row; `bad` holds the columns
+# that already failed, so a rule never piles a second error onto an unreadable value.
+
+
+def _unit_region(record, texts, bad, ref):
+    if "region_code" in bad or not texts.get("region_code"):
+        return
+    code = resolve_region(texts["region_code"], ref)
+    if code is None:
+        yield "region_code", "unknown_region", {}
+    else:
+        record["region_code"] = code
+
+
+def _known_unit(record, texts, bad, ref):
+    if "unit" not in bad and record.get("unit") and record["unit"] not in ref.unit_regions:
+        yield "unit", "unknown_unit", {}
+
+
+def _known_instrument(record, texts, bad, ref):
+    if {"unit", "inner_id"} & bad or record.get("unit") not in ref.unit_regions:
+        return
+    if (record["unit"], record.get("inner_id")) not in ref.instrument_keys:
+        yield "inner_id", "unknown_instrument", {"unit": record["unit"]}
+
+
+def _class_code(record, texts, bad, ref):
+    code = record.get("class_code")
+    if "class_code" in bad or not code:
+        return
+    if not _CLASS_CODE.fullmatch(code) or code[:4] not in ref.middle_classes:
+        yield "class_code", "unknown_class", {}
+
+
+def _instrument_region(record, texts, bad, ref):
+    if "region_code" in bad or "region_code" not in record:
+        return
+    if not texts.get("region_code"):
+        unit_region = ref.unit_regions.get(record.get("unit"))
+        if unit_region:
+            record["region_code"] = unit_region  # 安放地区 defaults to the unit's region
+        else:
+            del record["region_code"]
+        return
+    code = resolve_region(texts["region_code"], ref)
+    if code is None:
+        yield "region_code", "unknown_region", {}
+    else:
+        record["region_code"] = code
+
+
+def _annual_hours(record, texts, bad, ref):
+    run, service = record.get("annual_run_hours"), record.get("annual_service_hours")
+    for key, value in (("annual_run_hours", run), ("annual_service_hours", service)):
+        if key not in bad and value is not None and value > HOURS_PER_YEAR_MAX:
+            yield key, "hours_exceed_year", {"limit": HOURS_PER_YEAR_MAX}
+    if run is not None and service is not None and service > run:
+        yield "annual_service_hours", "service_exceeds_run", {}
+
+
+def _month_hours(record, texts, bad, ref):
+    if "month" in bad or not isinstance(record.get("month"), tuple):
+        return
+    year, month = record["month"]
+    limit = calendar.monthrange(year, month)[1] * 24
+    for key in ("effective_hours", "downtime_hours"):
+        value = record.get(key)
+        if key not in bad and value is not None and value > limit:
+            yield key, "hours_exceed_month", {"limit": limit}
+    effective, external = record.get("effective_hours"), record.get("external_hours")
+    if effective is not None and external is not None and external > effective:
+        yield "external_hours", "external_exceeds_effective", {}
+
+
+def _service_times(record, texts, bad, ref):
+    start, end = record.get("start_time"), record.get("end_time")
+    if start is not None and end is not None and end <= start:
+        yield "end_time", "end_not_after_start", {}
+
+
+def _client_region(record, texts, bad, ref):
+    text = texts.get("client_region_code")
+    if "client_region_code" in bad or not text:
+        return
+    code = resolve_region(text, ref)
+    if code is not None:
+        record["client_region_code"] = code
+    elif _DIVISION_CODE.fullmatch(text):
+        record["client_region_code"] = text  # a division code outside the league (GB/T 2260)
+    else:
+        yield "client_region_code", "unknown_client_region", {}
+
+
+def _voucher_amount(record, texts, bad, ref):
+    voucher, amount = record.get("voucher_amount_cny"), record.get("service_amount_cny")
+    if voucher is not None and amount is not None and voucher > amount:
+        yield "voucher_amount_cny", "voucher_exceeds_amount", {}
+
+
+_ROW_CHECKS = {
+    "units": (_unit_region,),
+    "instruments": (_known_unit, _class_code, _instrument_region, _annual_hours),
+    "usage": (_known_unit, _known_instrument, _month_hours),
+    "services": (_known_unit, _known_instrument, _service_times, _client_region, _voucher_amount),
+}
+
+
+def preview_frame(parsed: ParsedFile) -> pd.DataFrame:
+    """The rows as read (text), under the file's own headers, indexed by file row number."""
+    used = [(h, col) for h, col in zip(parsed.headers, parsed.columns) if col is not None]
+    data = [[row.cells.get(col.key, "") for _, col in used] for row in parsed.rows]
+    frame = pd.DataFrame(data, columns=[h for h, _ in used])
+    frame.index = pd.Index([row.row for row in parsed.rows], name="#")
+    return frame
