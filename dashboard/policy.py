@@ -16,6 +16,9 @@ class PolicyDefaults:
     rated_hours_special: float = 800  # same source: 专用 instruments
     saturation_hours: float = 1200  # 财科教〔2019〕1号 duplicate-check saturation line
     low_use_hours: float = 800  # [I] local low-use (idle) line, h/yr
+    report_due_day: int = 10  # [I] monthly usage is due by this day of the following month
+    # [I] Lower edges of the value bands of the overview (CNY): 5–10万, 10–50万, 50–200万, ≥200万.
+    value_band_edges_cny: tuple[float, ...] = (50_000, 100_000, 500_000, 2_000_000)
 
 
 DEFAULTS = PolicyDefaults()
