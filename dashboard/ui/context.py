@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
+from streamlit.runtime.pages_manager import PagesManager
 
 from dashboard.i18n import DEFAULT_LANGUAGE, Translator
 from models import db, queries
@@ -42,7 +43,22 @@ def current_lang() -> str:
     return st.session_state.get(LANG_KEY, DEFAULT_LANGUAGE)
 
 
+def _leave_pages_folder_mode() -> None:
+    """Make a page opened by direct link on a fresh server run inside the app shell.
+
+    Streamlit starts in its old "pages/ folder" mode whenever a `pages/` directory sits beside the
+    entry script, and leaves it only once the entry script has called st.navigation. A session
+    whose first request is e.g. /registry would therefore run the page file alone, without the
+    sidebar, language or year. Switching the mode off and rerunning sends the same page through
+    the entry script; the page keeps its URL because both modes name pages by their URL path.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page_context() -> PageContext:
+    _leave_pages_folder_mode()
     engine = store_engine()
     lang = current_lang()
     return PageContext(
