@@ -1,0 +1,55 @@
+"""Regenerate the README screenshots: `python -m tests.screenshots [--out docs/screenshots]`.
+
+Starts the app on a fresh SQLite store (so the first start loads the demo data, as for a new
+user), opens each page in headless Chromium in Chinese and English, and saves PNG files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from tests.browser import ROOT, browser_page, running_app, wait_until_idle
+
+SHOTS = (
+    # (file stem, URL path, language)
+    ("overview-zh", "", "zh"),
+    ("overview-en", "", "en"),
+    ("registry-zh", "registry", "zh"),
+    ("registry-en", "registry", "en"),
+    ("data-zh", "data", "zh"),
+    ("data-en", "data", "en"),
+)
+
+
+def take(out: Path, db_url: str | None = None) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    saved = []
+    with tempfile.TemporaryDirectory() as tmp:
+        url = db_url or f"sqlite:///{Path(tmp) / 'screens.sqlite'}"
+        with running_app(url, startup_timeout=300) as app, browser_page(width=1440, height=1100) as page:
+            for stem, path, lang in SHOTS:
+                page.goto(f"{app}/{path}")
+                wait_until_idle(page, timeout_ms=180_000)
+                if lang == "en":
+                    page.locator('[data-testid="stSidebar"]').get_by_text("English").click()
+                    wait_until_idle(page)
+                page.wait_for_timeout(1500)  # let charts finish drawing
+                target = out / f"{stem}.png"
+                page.screenshot(path=str(target), full_page=True)
+                saved.append(target)
+    return saved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--database-url", default=None, help="store to show (default: fresh demo store)")
+    args = parser.parse_args()
+    for path in take(Path(args.out), args.database_url):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
