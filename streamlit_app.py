@@ -2,13 +2,15 @@
 
 import streamlit as st
 
+from dashboard.i18n import Translator
 from dashboard.ui import shell
 from dashboard.ui.context import current_lang
-from dashboard.i18n import Translator
 
-st.set_page_config(page_title=Translator(current_lang())("app.title"), layout="wide")
+translator = Translator(current_lang())
+st.set_page_config(page_title=translator("app.title"), layout="wide")
+# Navigation first: it replaces Streamlit's default file-name menu even while the demo loads.
+page = shell.navigation(translator)
 shell.ensure_demo_data()
 translator = shell.render_sidebar()
-page = shell.navigation(translator)
 shell.demo_banner(translator)
 page.run()

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import transfer
 from dashboard.importer import FileReadError, preview_frame
 from dashboard.national import RECORD_KINDS
-from dashboard.ui.context import page_context
+from dashboard.ui.context import page_context, widget_key
 
 MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -17,7 +17,7 @@ t = ctx.t
 st.title(t("data.title"))
 st.caption(t("data.intro"))
 
-kind = st.selectbox(t("data.kind"), RECORD_KINDS, format_func=lambda k: t(f"data.kind.{k}"), key="data_kind")
+kind = st.selectbox(t("data.kind"), RECORD_KINDS, format_func=lambda k: t(f"data.kind.{k}"), key=widget_key("data_kind"))
 with st.expander(t("data.columns_ref")):
     st.dataframe(transfer.column_reference(kind, t), hide_index=True)
 

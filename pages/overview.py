@@ -9,7 +9,7 @@ from dashboard import census
 from dashboard.national import FUNDINGS, UNIT_TYPES, WAN
 from dashboard.ui import charts
 from dashboard.ui import format as fmt
-from dashboard.ui.context import page_context, read
+from dashboard.ui.context import page_context, read, widget_key
 from dashboard.ui.shell import PAGES
 
 MEASURES = ("instruments", "value_wan")
@@ -118,7 +118,7 @@ titles = {
 
 st.subheader(t("overview.map.title"))
 measure = st.radio(
-    t("overview.measure"), MEASURES, key="overview_measure", horizontal=True,
+    t("overview.measure"), MEASURES, key=widget_key("overview_measure"), horizontal=True,
     format_func=lambda m: t(f"overview.measure.{m}"),
 )
 banner_frame, point_frame = map_frames(annual, read(ctx, "units"), read(ctx, "regions"), ctx.lang)

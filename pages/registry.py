@@ -12,7 +12,7 @@ from dashboard import registry as R
 from dashboard.national import INSTRUMENT_COLUMNS, SHARE_MODES, STATUSES, WAN
 from dashboard.ui import charts
 from dashboard.ui import format as fmt
-from dashboard.ui.context import page_context, read
+from dashboard.ui.context import page_context, read, widget_key
 from dashboard.ui.shell import PAGES
 
 TABLE_COLUMNS = ("inner_id", "name", "unit", "region", "class", "value_wan", "purpose", "share_mode", "status")
@@ -35,7 +35,7 @@ def localised(row_or_frame, zh_column: str, en_column: str, lang: str):
 
 def read_filter(instruments: pd.DataFrame, regions: pd.DataFrame, classes: pd.DataFrame, t, lang: str) -> R.RegistryFilter:
     """The filter widgets; returns what the user chose."""
-    text = st.text_input(t("registry.search"), key="registry_text", placeholder=t("registry.search_hint"))
+    text = st.text_input(t("registry.search"), key=widget_key("registry_text"), placeholder=t("registry.search_hint"))
     region_names = dict(zip(regions["code"], localised(regions, "name_zh", "name_en", lang)))
     units = instruments.drop_duplicates("unit_id").sort_values("unit_id")
     unit_names = dict(zip(units["unit_id"], localised(units, "unit_name", "unit_name_en", lang)))
@@ -43,19 +43,19 @@ def read_filter(instruments: pd.DataFrame, regions: pd.DataFrame, classes: pd.Da
     codes = instruments["class_code"].astype(str)
     choose = t("registry.filter.any")
     col1, col2, col3 = st.columns(3)
-    chosen_regions = col1.multiselect(t("registry.filter.region"), list(regions["code"]), key="registry_regions", placeholder=choose,
+    chosen_regions = col1.multiselect(t("registry.filter.region"), list(regions["code"]), key=widget_key("registry_regions"), placeholder=choose,
                                       format_func=lambda c: region_names.get(c, c))
-    chosen_units = col2.multiselect(t("registry.filter.unit"), list(unit_names), key="registry_units", placeholder=choose,
+    chosen_units = col2.multiselect(t("registry.filter.unit"), list(unit_names), key=widget_key("registry_units"), placeholder=choose,
                                     format_func=lambda u: unit_names[u])
-    chosen_share = col3.multiselect(t("registry.filter.share_mode"), SHARE_MODES, key="registry_share", placeholder=choose,
+    chosen_share = col3.multiselect(t("registry.filter.share_mode"), SHARE_MODES, key=widget_key("registry_share"), placeholder=choose,
                                     format_func=lambda v: t.enum("share_mode", v))
     col4, col5, col6 = st.columns(3)
-    chosen_top = col4.multiselect(t("registry.filter.top_class"), sorted(codes.str[:2].unique()), key="registry_top", placeholder=choose,
+    chosen_top = col4.multiselect(t("registry.filter.top_class"), sorted(codes.str[:2].unique()), key=widget_key("registry_top"), placeholder=choose,
                                   format_func=lambda c: f"{c} {class_names.get(c, '')}")
     middles = sorted(c for c in codes.str[:4].unique() if not chosen_top or c[:2] in chosen_top)
-    chosen_middle = col5.multiselect(t("registry.filter.middle_class"), middles, key="registry_middle", placeholder=choose,
+    chosen_middle = col5.multiselect(t("registry.filter.middle_class"), middles, key=widget_key("registry_middle"), placeholder=choose,
                                      format_func=lambda c: f"{c} {class_names.get(c, '')}")
-    chosen_status = col6.multiselect(t("registry.filter.status"), STATUSES, key="registry_status", placeholder=choose,
+    chosen_status = col6.multiselect(t("registry.filter.status"), STATUSES, key=widget_key("registry_status"), placeholder=choose,
                                      format_func=lambda v: t.enum("status", v))
     low, high = value_range(instruments, t)
     return R.RegistryFilter(
@@ -71,7 +71,7 @@ def value_range(instruments: pd.DataFrame, t) -> tuple[float | None, float | Non
     low, high = float(math.floor(low)), float(math.ceil(high))
     if high <= low:  # one value only: nothing to choose
         return None, None
-    chosen = st.slider(t("registry.filter.value"), low, high, (low, high), step=1.0, key="registry_value")
+    chosen = st.slider(t("registry.filter.value"), low, high, (low, high), step=1.0, key=widget_key("registry_value"))
     return chosen
 
 
@@ -178,5 +178,5 @@ st.dataframe(
 st.subheader(t("registry.detail.title"))
 labels = dict(zip(filtered["id"], localised(filtered, "name_zh", "name_en", ctx.lang)
                   + " · " + filtered["inner_id"] + " · " + localised(filtered, "unit_name", "unit_name_en", ctx.lang)))
-selected = st.selectbox(t("registry.detail.choose"), list(labels), key="registry_selected", format_func=lambda i: labels[i])
+selected = st.selectbox(t("registry.detail.choose"), list(labels), key=widget_key("registry_selected"), format_func=lambda i: labels[i])
 show_detail(filtered[filtered["id"] == selected].iloc[0], classes, ctx)

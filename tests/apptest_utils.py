@@ -38,3 +38,9 @@ def open_app(monkeypatch, db_url: str, page: str | None = None, lang: str | None
         at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
+
+
+def wkey(at: AppTest, name: str) -> str:
+    """Session key of a translated value widget in the app's current language (see widget_key)."""
+    lang = at.session_state["lang"] if "lang" in at.session_state else "zh"
+    return f"{name}@{lang}"

@@ -46,6 +46,11 @@ def test_language_switch_and_navigation(app_url):
         sidebar.get_by_text("English").click()
         wait_until_idle(page)
         sidebar.get_by_text("Year").wait_for()
+        main = page.locator('[data-testid="stMain"]')
+        main.get_by_role("heading", name="Overview").wait_for()
+        page.wait_for_timeout(2000)  # the choice must stick, not flip back on a later rerun
+        assert main.get_by_role("heading", name="Overview").is_visible()
+        assert sidebar.get_by_role("radio", name="English").is_checked()
         sidebar.get_by_text("Registry").click()
         wait_until_idle(page)
         assert page.url.endswith("/registry")

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from models import tables as T
 from models.db import data_revision, init_store, make_engine
 from models.queries import count_rows
-from tests.apptest_utils import open_app
+from tests.apptest_utils import open_app, wkey
 from tests.factories import small_registry
 
 PAGE = "pages/data.py"
@@ -33,7 +33,7 @@ USAGE_HEADER = ["所属单位", "所在单位仪器内部编码", "年月", "有
 
 
 def _choose_kind(at, kind):
-    at.selectbox(key="data_kind").set_value(kind).run()
+    at.selectbox(key=wkey(at, "data_kind")).set_value(kind).run()
     assert not at.exception, [e.message for e in at.exception]
 
 
@@ -46,7 +46,7 @@ def test_page_offers_kinds_downloads_and_column_reference(monkeypatch, db_url):
     _store(db_url)
     at = open_app(monkeypatch, db_url, page=PAGE, lang="en")
     assert at.title[0].value == "Data import & export"
-    kind_box = at.selectbox(key="data_kind")
+    kind_box = at.selectbox(key=wkey(at, "data_kind"))
     assert kind_box.options == ["Units", "Instruments", "Monthly usage", "Service records"]
     assert [b.label for b in at.get("download_button")] == [
         "Empty template (CSV)", "Empty template (Excel)", "Current data (CSV)", "Current data (Excel)"]

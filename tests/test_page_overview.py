@@ -8,7 +8,7 @@ import pandas as pd
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
 from models.db import init_store, make_engine
-from tests.apptest_utils import open_app
+from tests.apptest_utils import open_app, wkey
 from tests.factories import add_instrument, add_unit, small_registry
 
 PAGE = "pages/overview.py"
@@ -107,7 +107,7 @@ def test_map_colours_banners_by_the_chosen_measure(monkeypatch, db_url):
     assert banners["152923"]["value_wan"] == 250.0
     assert banners["152921"]["label"] == "阿拉善左旗"
     assert map_colour_field(at) == "properties.instruments"
-    at.radio(key="overview_measure").set_value("value_wan").run()
+    at.radio(key=wkey(at, "overview_measure")).set_value("value_wan").run()
     assert map_colour_field(at) == "properties.value_wan"
     # the distribution bars follow the same measure
     bars = json.loads(charts(at)[1].proto.spec)["layer"][0]["encoding"]["x"]["field"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.db import init_store, make_engine
-from tests.apptest_utils import open_app
+from tests.apptest_utils import open_app, wkey
 from tests.factories import add_unit, small_registry
 
 PAGE = "pages/registry.py"
@@ -51,12 +51,12 @@ def test_english_headers_and_enumeration_labels(monkeypatch, db_url):
 def test_search_text_matches_name_model_and_maker(monkeypatch, db_url):
     _store(db_url)
     at = open_app(monkeypatch, db_url, page=PAGE)
-    at.text_input(key="registry_text").set_value("色谱").run()
+    at.text_input(key=wkey(at, "registry_text")).set_value("色谱").run()
     assert count_line(at) == "共 **3** 台套，符合条件 **2** 台套"
     assert result_ids(at) == ["HPLC-1", "GC-1"]
-    at.text_input(key="registry_text").set_value("infinity").run()
+    at.text_input(key=wkey(at, "registry_text")).set_value("infinity").run()
     assert result_ids(at) == ["HPLC-1"]
-    at.text_input(key="registry_text").set_value("找不到").run()
+    at.text_input(key=wkey(at, "registry_text")).set_value("找不到").run()
     assert count_line(at) == "共 **3** 台套，符合条件 **0** 台套"
     assert not at.dataframe
     assert "没有符合条件" in at.info[0].value
@@ -65,24 +65,24 @@ def test_search_text_matches_name_model_and_maker(monkeypatch, db_url):
 def test_region_share_mode_and_value_filters(monkeypatch, db_url):
     _store(db_url)
     at = open_app(monkeypatch, db_url, page=PAGE)
-    at.multiselect(key="registry_regions").set_value(["152921"]).run()
+    at.multiselect(key=wkey(at, "registry_regions")).set_value(["152921"]).run()
     assert result_ids(at) == ["HPLC-1", "GC-1"]
-    at.multiselect(key="registry_share").set_value(["外部共享"]).run()
+    at.multiselect(key=wkey(at, "registry_share")).set_value(["外部共享"]).run()
     assert result_ids(at) == ["HPLC-1"]
-    at.multiselect(key="registry_regions").set_value([]).run()
-    at.multiselect(key="registry_share").set_value([]).run()
-    slider = at.slider(key="registry_value")
+    at.multiselect(key=wkey(at, "registry_regions")).set_value([]).run()
+    at.multiselect(key=wkey(at, "registry_share")).set_value([]).run()
+    slider = at.slider(key=wkey(at, "registry_value"))
     assert slider.value == (8.0, 250.0)
     slider.set_value((50.0, 100.0)).run()
     assert result_ids(at) == ["HPLC-1"]
-    at.slider(key="registry_value").set_value((100.0, 250.0)).run()
+    at.slider(key=wkey(at, "registry_value")).set_value((100.0, 250.0)).run()
     assert result_ids(at) == ["RADAR-1"]
 
 
 def test_detail_view_shows_record_and_usage_of_the_chosen_instrument(monkeypatch, db_url):
     ids = _store(db_url)
     at = open_app(monkeypatch, db_url, page=PAGE)
-    at.selectbox(key="registry_selected").set_value(ids["radar"]).run()
+    at.selectbox(key=wkey(at, "registry_selected")).set_value(ids["radar"]).run()
     record = dict(at.table[0].value.values.tolist())
     assert record["中文名称"] == "多普勒天气雷达"
     assert record["所属单位"] == "额济纳旗气象站"
@@ -99,7 +99,7 @@ def test_detail_view_shows_record_and_usage_of_the_chosen_instrument(monkeypatch
 def test_detail_annual_totals_of_an_instrument_with_two_years(monkeypatch, db_url):
     ids = _store(db_url)
     at = open_app(monkeypatch, db_url, page=PAGE, lang="en")
-    at.selectbox(key="registry_selected").set_value(ids["hplc"]).run()
+    at.selectbox(key=wkey(at, "registry_selected")).set_value(ids["hplc"]).run()
     record = dict(at.table[0].value.values.tolist())
     assert record["Sharing mode"] == "Open to outside users"
     assert record["Original value"] == "CNY 600,000"
@@ -114,3 +114,27 @@ def test_empty_registry_shows_how_to_fill_it(monkeypatch, db_url):
     at = open_app(monkeypatch, db_url, page=PAGE)
     assert "仪器名录为空" in at.info[0].value
     assert not at.dataframe and not at.text_input
+
+
+def test_filters_survive_a_language_switch(monkeypatch, db_url):
+    _store(db_url)
+    at = open_app(monkeypatch, db_url, page=PAGE)
+    at.text_input(key=wkey(at, "registry_text")).set_value("色谱").run()
+    at.multiselect(key=wkey(at, "registry_share")).set_value(["外部共享"]).run()
+    assert result_ids(at) == ["HPLC-1"]
+    at.sidebar.radio[0].set_value("en").run()
+    assert not at.exception and not at.warning
+    assert at.text_input(key=wkey(at, "registry_text")).value == "色谱"
+    assert at.multiselect(key=wkey(at, "registry_share")).value == ["外部共享"]
+    assert count_line(at) == "**1** of **3** instruments match"
+    assert result_ids(at, "Asset no.") == ["HPLC-1"]
+
+
+def test_value_range_survives_a_language_switch(monkeypatch, db_url):
+    _store(db_url)
+    at = open_app(monkeypatch, db_url, page=PAGE)
+    at.slider(key=wkey(at, "registry_value")).set_value((100.0, 250.0)).run()
+    at.sidebar.radio[0].set_value("en").run()
+    assert not at.exception and not at.warning
+    assert at.slider(key=wkey(at, "registry_value")).value == (100.0, 250.0)
+    assert result_ids(at, "Asset no.") == ["RADAR-1"]

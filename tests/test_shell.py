@@ -40,3 +40,15 @@ def test_demo_notice_only_when_demo_data_loaded(monkeypatch, db_url):
     at = open_app(monkeypatch, db_url)
     assert "演示数据" in at.sidebar.warning[0].value and "2016" in at.sidebar.warning[0].value
     assert any("演示数据" in c.value for c in at.caption)
+
+
+def test_language_switch_keeps_the_chosen_year(monkeypatch, db_url):
+    _store(db_url)
+    at = open_app(monkeypatch, db_url)
+    at.sidebar.selectbox[0].set_value(2024).run()
+    at.sidebar.radio[0].set_value("en").run()
+    assert at.sidebar.radio[0].value == "en"
+    assert at.sidebar.selectbox[0].label == "Year"
+    assert at.sidebar.selectbox[0].value == 2024
+    at.sidebar.radio[0].set_value("zh").run()
+    assert at.sidebar.selectbox[0].value == 2024 and at.sidebar.selectbox[0].label == "统计年度"

@@ -57,6 +57,29 @@ def _leave_pages_folder_mode() -> None:
         st.rerun()
 
 
+def widget_key(name: str) -> str:
+    """Session key of a value widget (selectbox, radio, slider, ...) whose label or option texts
+    are translated.
+
+    Streamlit's front end loses the shown selection of a widget whose labels change under the
+    same key, so each language gets its own key and `carry_widget_state` copies the values across
+    when the language changes: the user's choices survive a switch and are displayed correctly.
+    Not for buttons or file uploaders, whose values cannot be set from session state.
+    """
+    return f"{name}@{current_lang()}"
+
+
+def carry_widget_state() -> None:
+    """Language-radio callback: copy every `widget_key` value to the newly chosen language."""
+    new = current_lang()
+    for key in list(st.session_state):
+        if not isinstance(key, str) or "@" not in key:
+            continue
+        name, lang = key.rsplit("@", 1)
+        if lang != new:
+            st.session_state[f"{name}@{new}"] = st.session_state[key]
+
+
 def page_context() -> PageContext:
     _leave_pages_folder_mode()
     engine = store_engine()

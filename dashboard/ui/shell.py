@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.i18n import LANGUAGES, Translator
-from dashboard.ui.context import LANG_KEY, YEAR_KEY, current_lang, store_engine
+from dashboard.ui.context import LANG_KEY, YEAR_KEY, carry_widget_state, current_lang, store_engine
 from models import queries
 from models import tables as T
 
@@ -30,19 +30,17 @@ def ensure_demo_data() -> None:
 
 
 def render_sidebar() -> Translator:
+    """Language, year and the demo notice; returns the translator for the chosen language."""
     engine = store_engine()
-    if LANG_KEY not in st.session_state:
-        st.session_state[LANG_KEY] = LANGUAGES[0]
+    st.session_state.setdefault(LANG_KEY, LANGUAGES[0])
     t = Translator(st.session_state[LANG_KEY])
     with st.sidebar:
+        # The label and option names are the same in every language, so switching language does
+        # not change the widget (a changed label would make Streamlit treat it as a new widget).
         st.radio(
-            t("shell.language"),
-            LANGUAGES,
-            key=LANG_KEY,
-            format_func=lambda code: t(f"lang.{code}"),
-            horizontal=True,
+            t("shell.language"), LANGUAGES, key=LANG_KEY, format_func=lambda code: t(f"lang.{code}"),
+            horizontal=True, on_change=carry_widget_state,
         )
-        t = Translator(st.session_state[LANG_KEY])
         years = queries.usage_years(engine)
         if years:
             if st.session_state.get(YEAR_KEY) not in years:
