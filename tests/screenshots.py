@@ -31,6 +31,8 @@ def take(out: Path, db_url: str | None = None) -> list[Path]:
         with running_app(url, startup_timeout=300) as app, browser_page(width=1440, height=1100) as page:
             for stem, path, lang in SHOTS:
                 page.goto(f"{app}/{path}")
+                # The year picker appears once the store has data (after the first-start demo load).
+                page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').wait_for(timeout=300_000)
                 wait_until_idle(page, timeout_ms=180_000)
                 if lang == "en":
                     page.locator('[data-testid="stSidebar"]').get_by_text("English").click()
