@@ -1,8 +1,8 @@
-"""Command line: `python -m dashboard {demo|import|export|init} ...`.
+"""Command line: `python -m dashboard {init|demo|import|export|bench} ...`.
 
 Every command works on the store selected by `DATABASE_URL` (default: the SQLite file under
-data/), creating the schema and reference data first when they are missing. Messages come from
-the translation catalogues (`--lang zh|en`, default zh).
+data/), creating the schema and reference data first when they are missing. Help and messages
+come from the translation catalogues (`--lang zh|en`, default zh).
 """
 
 from __future__ import annotations
@@ -16,35 +16,52 @@ from dashboard.national import RECORD_KINDS
 EXIT_OK, EXIT_INVALID_DATA, EXIT_USAGE = 0, 1, 2
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
-    p.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help="message language")
+def _language(argv: list[str]) -> str:
+    """The --lang value, read before the full parser exists (its help texts depend on it)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE)
+    known, _ = pre.parse_known_args(argv)
+    return known.lang
+
+
+def _parser(t: Translator) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m dashboard", description=t("cli.description"))
+    p.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help=t("cli.help.lang"))
     sub = p.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("init", help="create the schema and load reference data (idempotent)")
+    sub.add_parser("init", help=t("cli.help.init"))
 
-    demo = sub.add_parser("demo", help="generate the deterministic demo data and load it")
-    demo.add_argument("--seed", type=int, default=None, help="random seed (default 2016)")
-    demo.add_argument("--scale", choices=("league", "province"), default="league")
-    demo.add_argument("--instruments", type=int, default=None, help="number of instruments")
-    demo.add_argument(
-        "--replace", action="store_true", help="delete all existing data before loading"
-    )
+    demo = sub.add_parser("demo", help=t("cli.help.demo"))
+    demo.add_argument("--seed", type=int, default=None, help=t("cli.help.seed"))
+    demo.add_argument("--scale", choices=("league", "province"), default="league", help=t("cli.help.scale"))
+    demo.add_argument("--instruments", type=int, default=None, help=t("cli.help.instruments"))
+    demo.add_argument("--replace", action="store_true", help=t("cli.help.replace"))
 
-    imp = sub.add_parser("import", help="import a national-layout CSV or Excel file")
-    imp.add_argument("kind", choices=RECORD_KINDS)
-    imp.add_argument("file")
-    imp.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
+    imp = sub.add_parser("import", help=t("cli.help.import"))
+    imp.add_argument("kind", choices=RECORD_KINDS, help=t("cli.help.kind"))
+    imp.add_argument("file", help=t("cli.help.file"))
+    imp.add_argument("--dry-run", action="store_true", help=t("cli.help.dry_run"))
 
-    exp = sub.add_parser("export", help="export records in the national layout")
-    exp.add_argument("kind", choices=RECORD_KINDS)
-    exp.add_argument("--out", required=True, help="output file; .csv or .xlsx")
+    exp = sub.add_parser("export", help=t("cli.help.export"))
+    exp.add_argument("kind", choices=RECORD_KINDS, help=t("cli.help.kind"))
+    exp.add_argument("--out", required=True, help=t("cli.help.out"))
+
+    bench = sub.add_parser("bench", help=t("cli.help.bench"))
+    bench.add_argument("--scale", choices=("league", "province"), default="league", help=t("cli.help.scale"))
+    bench.add_argument("--instruments", type=int, default=None, help=t("cli.help.instruments"))
+    bench.add_argument("--database-url", default=None, help=t("cli.help.database_url"))
+    bench.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.help.format"))
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    t = Translator(args.lang)
+    argv = sys.argv[1:] if argv is None else argv
+    t = Translator(_language(argv))
+    args = _parser(t).parse_args(argv)
+    if args.command == "bench":  # uses its own throw-away store, never DATABASE_URL
+        from dashboard.bench import run_bench
+
+        return run_bench(args, t)
     from models.db import get_engine  # after argument parsing: --help needs no database
 
     engine = get_engine()
@@ -59,11 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         from dashboard.transfer import run_import
 
         return run_import(engine, args, t)
-    if args.command == "export":
-        from dashboard.transfer import run_export
+    from dashboard.transfer import run_export
 
-        return run_export(engine, args, t)
-    return EXIT_USAGE
+    return run_export(engine, args, t)
 
 
 if __name__ == "__main__":

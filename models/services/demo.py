@@ -25,6 +25,7 @@ REFERENCE_TABLES = ("region", "instrumentclass")
 # Tables a replace never empties: reference data, and the audit trail, which outlives any data it
 # describes (the replacement itself is audited).
 KEPT_ON_REPLACE = REFERENCE_TABLES + ("auditentry",)
+INSERT_CHUNK_ROWS = 20_000
 
 
 class StoreNotEmpty(RuntimeError):
@@ -140,12 +141,17 @@ def _insert(
         mapped = np.full(len(body), None, dtype=object)
         mapped[present] = mapping[local[present].to_numpy(dtype=np.int64)].tolist()
         body[column] = mapped
-    rows = _records(body)
+    # Chunks bound the memory of the row dicts at province scale (about a million rows).
+    ids: list[int] = []
+    for start in range(0, len(body), INSERT_CHUNK_ROWS):
+        rows = _records(body.iloc[start:start + INSERT_CHUNK_ROWS])
+        if returning:
+            stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+            ids.extend(conn.execute(stmt, rows).scalars().all())
+        else:
+            conn.execute(insert(table), rows)
     if returning:
-        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        id_map[local_ids] = conn.execute(stmt, rows).scalars().all()
-    else:
-        conn.execute(insert(table), rows)
+        id_map[local_ids] = ids
     return id_map
 
 
