@@ -1,0 +1,27 @@
+"""Widgets shared by several pages."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.ui.context import PageContext, read
+from dashboard.ui.shell import PAGES
+
+DATA_PAGE = next(path for path, title_key, _ in PAGES if title_key == "nav.data")
+
+
+def show_empty_registry(message: str, link_label: str) -> None:
+    """Tell the user the registry is empty and link to the Data page, where it is filled."""
+    st.info(message, icon=":material/inventory_2:")
+    st.page_link(DATA_PAGE, label=link_label, icon=":material/upload_file:")
+
+
+def instruments_or_stop(ctx: PageContext, empty_message: str, empty_link_label: str) -> pd.DataFrame:
+    """The instrument list; on an empty registry, the empty-state notice instead and the page stops
+    (everything a registry page shows is built from the instruments)."""
+    instruments = read(ctx, "instruments")
+    if instruments.empty:
+        show_empty_registry(empty_message, empty_link_label)
+        st.stop()
+    return instruments
