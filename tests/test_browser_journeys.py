@@ -1,7 +1,9 @@
-"""The real server in headless Chromium: direct links, language switch, navigation."""
+"""Journeys through the real server in headless Chromium: direct links, language switch,
+navigation, a rejected upload."""
 
 import pytest
 
+from models import queries
 from models.db import init_store, make_engine
 from tests.browser import browser_page, chromium_available, running_app, wait_until_idle
 from tests.factories import small_registry
@@ -13,14 +15,19 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def store_url(tmp_path_factory):
     db = tmp_path_factory.mktemp("browser") / "store.sqlite"
     url = f"sqlite:///{db}"
     eng = make_engine(url)
     init_store(eng)
     small_registry(eng)
     eng.dispose()
-    with running_app(url) as app:
+    return url
+
+
+@pytest.fixture(scope="module")
+def app_url(store_url):
+    with running_app(store_url) as app:
         yield app
 
 
@@ -55,3 +62,24 @@ def test_language_switch_and_navigation(app_url):
         wait_until_idle(page)
         assert page.url.endswith("/registry")
         page.locator('[data-testid="stMain"]').get_by_text("高效液相色谱仪").first.wait_for()
+
+
+def test_upload_with_an_error_shows_the_error_table_and_writes_nothing(app_url, store_url, tmp_path):
+    bad = tmp_path / "units.csv"
+    # Second row: unknown unit type; the first row is fine, yet nothing may be imported.
+    bad.write_text("单位名称,单位类型,所在地区\n阿拉善盟新单位,企业,152921\n另一家单位,外星机构,152922\n", encoding="utf-8")
+    with browser_page() as page:
+        page.goto(f"{app_url}/data")
+        wait_until_idle(page)
+        page.locator('input[type="file"]').set_input_files(str(bad))
+        main = page.locator('[data-testid="stMain"]')
+        main.get_by_text("未导入任何数据", exact=False).first.wait_for()
+        wait_until_idle(page)
+        page.screenshot(path=str(tmp_path / "upload-error.png"))
+        # Reference, preview and error tables are canvas grids (cells are not DOM text); no import button.
+        assert main.locator('[data-testid="stDataFrame"]').count() == 3  # column reference, preview, errors
+        assert main.get_by_text("文件有 1 处错误", exact=False).first.is_visible()
+        assert main.get_by_role("button", name="导入").count() == 0
+    eng = make_engine(store_url)
+    assert sorted(queries.units(eng)["name"]) == ["阿拉善盟测试研究院", "额济纳旗气象站"]
+    eng.dispose()
