@@ -2,8 +2,9 @@
 
 Same columns and Chinese headers as the import layout, so an export can be imported again.
 CSV is UTF-8 with BOM (Excel on Chinese Windows reads it correctly); XLSX has one sheet with
-typed cells. Numbers carry no spurious decimals, original value (原值) is in 万元 with two
-decimals, dates are YYYY-MM-DD and times YYYY-MM-DD HH:MM:SS. Rows are sorted by natural key in
+typed cells. Numbers carry no spurious decimals, original value (原值) is in 万元 with at least
+two decimals and as many more as the value needs to the fen (1,234,567.89 CNY: 123.456789), so an
+export imported again restores every value exactly; dates are YYYY-MM-DD and times YYYY-MM-DD HH:MM:SS. Rows are sorted by natural key in
 Python (not SQL), so the order is the same on every database backend.
 """
 
@@ -17,6 +18,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from dashboard.importer import CSV_TEXT_MARK, FORMULA_START
 from dashboard.national import LAYOUTS, WAN, Column
 
 SORT_KEYS = {
@@ -27,6 +29,7 @@ SORT_KEYS = {
 }
 MONEY_COLUMNS = {"service_amount_cny", "voucher_amount_cny"}
 DECIMALS = 6  # other numbers: enough for hours and coordinates, none of the float noise
+WAN_DECIMALS = 6  # 万元 to the fen (0.01 CNY), the precision the importer keeps
 
 
 def headers(kind: str) -> list[str]:
@@ -69,7 +72,7 @@ def _cell(col: Column, rec: dict):
 
 def _number(col: Column, value: float) -> int | float:
     if col.key == "original_value":
-        return round(value / WAN, 2)  # 万元 in the national layout
+        return round(value / WAN, WAN_DECIMALS)  # 万元 in the national layout
     value = round(value, 2 if col.key in MONEY_COLUMNS else DECIMALS)
     return int(value) if value.is_integer() else value
 
@@ -82,9 +85,19 @@ def cell_text(col: Column, value) -> str:
         return value.strftime("%Y-%m-%d")
     if isinstance(value, float):
         if col.key == "original_value":
-            return f"{value:.2f}"
+            return _wan_text(value)
         return format(Decimal(repr(value)), "f")  # never scientific notation
-    return str(value)
+    text = str(value)
+    if col.kind in ("text", "enum") and text and text[0] in FORMULA_START:
+        return CSV_TEXT_MARK + text  # a spreadsheet must not run it; the importer strips the mark
+    return text
+
+
+def _wan_text(value: float) -> str:
+    """At least two decimals (the national convention), more only when the value has them."""
+    text = f"{value:.{WAN_DECIMALS}f}".rstrip("0")
+    whole, decimals = text.split(".")
+    return f"{whole}.{decimals:0<2}"
 
 
 def csv_bytes(kind: str, frame: pd.DataFrame) -> bytes:
@@ -129,7 +142,7 @@ def _write_cell(cell, col: Column, value) -> None:
     elif isinstance(value, date):
         cell.number_format = "yyyy-mm-dd"
     elif col.key == "original_value":
-        cell.number_format = "0.00"
+        cell.number_format = "0.00####"
 
 
 def export_bytes(kind: str, frame: pd.DataFrame, fmt: str) -> bytes:

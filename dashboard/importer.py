@@ -2,8 +2,12 @@
 records and a complete error list out; nothing here touches the store.
 
 Rules (see `dashboard.national.LAYOUTS` for the columns):
-- CSV in UTF-8 (with or without BOM) or GBK/GB18030; XLSX (first sheet). Blank lines are skipped;
-  row numbers are the ones the user sees (header = 1, first data row = 2 in a normal file).
+- CSV in UTF-8 (with or without BOM) or GBK/GB18030, separated by commas, semicolons or tabs (the
+  header line tells which); XLSX: the one sheet whose header row names columns of the layout (empty
+  and instruction sheets are passed over). Blank lines are skipped; row numbers are the ones the
+  user sees (header = 1, first data row = 2 in a normal file).
+- Full-width characters (Chinese input methods) count as their ASCII forms in numbers, dates,
+  months, yes/no, enumerations and codes; free text is kept as written.
 - Headers are the national Chinese names or the English keys; whitespace around them is ignored.
 - Every cell of every row is checked and every problem reported (row, column as written, value,
   reason code + parameters). The reason is translated at display time (`data.err.<code>`).
@@ -29,6 +33,7 @@ FORMATS = ("csv", "xlsx")
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of GBK
 MAX_ROWS = 200_000  # data rows per file
 MAX_NUMBER = 1e12  # anything larger is a typing accident (or an attack), not a value
+MAX_INTEGER = 2**31 - 1  # integer columns are 32-bit INTEGER on PostgreSQL
 GENERIC_MAX_LEN = 2000  # text columns without a national length limit
 SHOWN_VALUE_LEN = 60  # values in error reports are cut to this many characters
 HOURS_PER_YEAR_MAX = 366 * 24
@@ -46,22 +51,36 @@ NATURAL_KEYS = {
     "services": ("unit", "inner_id", "start_time", "applicant_unit"),
 }
 
+# Text columns holding codes rather than free text: compared and stored in ASCII.
+CODE_COLUMNS = frozenset({"class_code", "region_code", "client_region_code"})
+# Full-width ASCII (U+FF01–U+FF5E) and the ideographic space to their ASCII forms.
+_HALF_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+CSV_DELIMITERS = ",;\t"  # the first is the default
+
 TRUE_TEXTS = {"是", "true", "yes", "y", "1"}
 FALSE_TEXTS = {"否", "false", "no", "n", "0"}
 
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T]0{1,2}:00(?::00)?)?")
-_DATETIME = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
-_MONTH = re.compile(r"(\d{4})[-/](\d{1,2})")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", re.ASCII)
+_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T]0{1,2}:00(?::00)?)?", re.ASCII)
+_DATETIME = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
+_MONTH = re.compile(r"(\d{4})(?:[-/](\d{1,2})|(\d{2}))", re.ASCII)  # 2025-2, 2025/02, 202502
 _PHONE_LIKE = re.compile(r"[+\-]?[\d\s()+\-]*")
+# Cells starting with one of these are formulas to a spreadsheet program (CSV injection). Our CSV
+# export writes such text behind an apostrophe, which the importer removes again.
+FORMULA_START = "=+-@"
+CSV_TEXT_MARK = "'"
+# After a leading + or -, these mark a formula ("+cmd|' /C calc'!A0", "-SUM(A1)"); without them
+# the text is ordinary, e.g. the instrument name "-80℃超低温冰箱".
+_FORMULA_SYNTAX = re.compile(r"[(|!=]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CLASS_CODE = re.compile(r"\d{6}")
-_DIVISION_CODE = re.compile(r"\d{6}")
+_CLASS_CODE = re.compile(r"\d{6}", re.ASCII)
+_DIVISION_CODE = re.compile(r"\d{6}", re.ASCII)
 
 
 # Every reason an import can give; each has a text `data.err.<code>` in the catalogues.
-FILE_ERROR_CODES = frozenset({"unknown_extension", "empty_file", "encoding", "unreadable", "too_many_rows"})
+FILE_ERROR_CODES = frozenset({"unknown_extension", "empty_file", "encoding", "unreadable", "too_many_rows",
+                              "several_sheets"})
 DATA_ERROR_CODES = frozenset({
     # header
     "unnamed_column", "unknown_column", "duplicate_column", "missing_column", "no_data_rows",
@@ -73,6 +92,8 @@ DATA_ERROR_CODES = frozenset({
     "unknown_region", "unknown_client_region", "unknown_unit", "unknown_instrument", "unknown_class",
     "hours_exceed_year", "service_exceeds_run", "hours_exceed_month", "external_exceeds_effective",
     "end_not_after_start", "voucher_exceeds_amount", "duplicate_key",
+    # the store refused the write (e.g. a unit deleted since validation); nothing was written
+    "store_rejected",
 })
 
 
@@ -132,6 +153,7 @@ class ParsedFile:
     columns: tuple[Column | None, ...]  # layout column of each header (None: not used)
     rows: list[ParsedRow]
     errors: list[CellError]
+    header_row: int = 1
 
     @property
     def ok(self) -> bool:
@@ -153,18 +175,37 @@ def file_format(file_name: str) -> str:
     return ext
 
 
-def read_table(file_name: str, data: bytes) -> RawTable:
-    """The header and non-blank rows of a CSV or XLSX file, cells as read."""
+def read_table(kind: str, file_name: str, data: bytes) -> RawTable:
+    """The header and non-blank rows of a CSV file or of the layout's sheet of an XLSX file."""
     fmt = file_format(file_name)
-    grid = _read_csv(data) if fmt == "csv" else _read_xlsx(data)
+    table = _table(_read_csv(data)) if fmt == "csv" else _layout_sheet(kind, _read_xlsx(data))
+    if table is None:
+        raise FileReadError("empty_file")
+    if len(table.rows) > MAX_ROWS:
+        raise FileReadError("too_many_rows", limit=MAX_ROWS)
+    return table
+
+
+def _table(grid: list[list]) -> RawTable | None:
     numbered = [(i, tuple(cells)) for i, cells in enumerate(grid, start=1) if not _blank_row(cells)]
     if not numbered:
-        raise FileReadError("empty_file")
+        return None
     (header_row, header_cells), body = numbered[0], numbered[1:]
-    if len(body) > MAX_ROWS:
-        raise FileReadError("too_many_rows", limit=MAX_ROWS)
     headers = tuple(_header_text(c) for c in header_cells)
     return RawTable(headers=headers, header_row=header_row, rows=tuple(body))
+
+
+def _layout_sheet(kind: str, sheets: dict[str, list[list]]) -> RawTable | None:
+    """The sheet whose header row names columns of the layout. Workbooks often carry an empty
+    default sheet or filling instructions besides the records; those are passed over. Records on
+    two sheets are refused rather than half imported. With no such sheet, the first non-empty one
+    is returned, so that its header errors say what is wrong."""
+    tables = {title: table for title, grid in sheets.items() if (table := _table(grid)) is not None}
+    lookup = _header_lookup(kind)
+    layout = [title for title, table in tables.items() if any(_normal_header(h) in lookup for h in table.headers)]
+    if len(layout) > 1:
+        raise FileReadError("several_sheets", sheets=", ".join(layout))
+    return tables[layout[0]] if layout else next(iter(tables.values()), None)
 
 
 def _read_csv(data: bytes) -> list[list[str]]:
@@ -178,12 +219,19 @@ def _read_csv(data: bytes) -> list[list[str]]:
     if text is None:
         raise FileReadError("encoding")
     try:
-        return list(csv.reader(io.StringIO(text, newline="")))
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
     except csv.Error as exc:  # e.g. NUL bytes, a cell beyond the csv module's size limit
         raise FileReadError("unreadable", detail=str(exc)) from None
 
 
-def _read_xlsx(data: bytes) -> list[list[object]]:
+def _delimiter(text: str) -> str:
+    """The separator used most in the first non-blank line (the header, whose names contain none);
+    comma when there is none (a one-column file)."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return max(CSV_DELIMITERS, key=first.count)
+
+
+def _read_xlsx(data: bytes) -> dict[str, list[list[object]]]:
     import openpyxl  # only XLSX files need it
 
     try:
@@ -192,8 +240,7 @@ def _read_xlsx(data: bytes) -> list[list[object]]:
     except Exception as exc:  # openpyxl raises many kinds of errors on damaged or foreign files
         raise FileReadError("unreadable", detail=type(exc).__name__) from None
     try:
-        sheet = book.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        return {sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets}
     finally:
         book.close()
 
@@ -238,17 +285,16 @@ def cell_text(value, col: Column) -> str:
     if isinstance(value, date):
         return value.strftime("%Y-%m") if col.kind == "month" else value.strftime("%Y-%m-%d")
     if isinstance(value, (int, float)):
-        return _number_text(value, col)
-    return str(value).strip()
+        return _number_text(value)
+    text = str(value).strip()
+    if col.kind == "text" and col.key not in CODE_COLUMNS:
+        return text  # free text is kept as written
+    return text.translate(_HALF_WIDTH).strip()
 
 
-def _number_text(value: int | float, col: Column) -> str:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
+def _number_text(value: int | float) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < MAX_NUMBER:
         value = int(value)
-    if isinstance(value, int) and col.key == "class_code" and 0 <= value < 1_000_000:
-        return f"{value:06d}"  # Excel turned 010501 into the number 10501
     return str(value)
 
 
@@ -281,8 +327,11 @@ def parse_cell(text: str, col: Column, ref: ImportReference):
 
 
 def _parse_text(text: str, col: Column, ref: ImportReference) -> str:
-    # Spreadsheet programs run cells starting with = + - @ as formulas (CSV injection).
-    if text[0] in "=@" or (text[0] in "+-" and not _PHONE_LIKE.fullmatch(text)):
+    if text[0] == CSV_TEXT_MARK and len(text) > 1 and text[1] in FORMULA_START:
+        text = text[1:]  # neutralised by our own CSV export
+    if text[0] in "=@":
+        raise CellProblem("formula")
+    if text[0] in "+-" and not _PHONE_LIKE.fullmatch(text) and _FORMULA_SYNTAX.search(text):
         raise CellProblem("formula")
     return text
 
@@ -326,6 +375,8 @@ def _parse_integer(text: str, col: Column, ref: ImportReference) -> int:
     value = _parse_number(text, col, ref)
     if not float(value).is_integer():
         raise CellProblem("not_integer")
+    if value > MAX_INTEGER:
+        raise CellProblem("too_large", max=MAX_INTEGER)
     return int(value)
 
 
@@ -357,9 +408,9 @@ def _parse_datetime(text: str, col: Column, ref: ImportReference) -> datetime:
 
 def _parse_month(text: str, col: Column, ref: ImportReference) -> tuple[int, int]:
     m = _MONTH.fullmatch(text)
-    if not m or not 1 <= int(m[2]) <= 12:
+    if not m or not 1 <= int(m[2] or m[3]) <= 12:
         raise CellProblem("bad_month")
-    year, month = int(m[1]), int(m[2])
+    year, month = int(m[1]), int(m[2] or m[3])
     if (year, month) > (ref.today.year, ref.today.month):
         raise CellProblem("future_month", month=ref.today.strftime("%Y-%m"))
     return year, month
@@ -406,9 +457,9 @@ def region_lookup(regions: pd.DataFrame) -> dict[str, str]:
 
 def parse_file(kind: str, file_name: str, data: bytes, ref: ImportReference) -> ParsedFile:
     """Read and validate a whole file. Raises FileReadError when it cannot be read at all."""
-    table = read_table(file_name, data)
+    table = read_table(kind, file_name, data)
     columns, errors = _map_headers(kind, table)
-    parsed = ParsedFile(kind, PurePath(file_name).name, table.headers, columns, [], errors)
+    parsed = ParsedFile(kind, PurePath(file_name).name, table.headers, columns, [], errors, table.header_row)
     if errors:
         return parsed  # with a wrong header, the rows cannot be read reliably
     if not table.rows:
@@ -531,6 +582,11 @@ def _class_code(record, texts, bad, ref):
     code = record.get("class_code")
     if "class_code" in bad or not code:
         return
+    if len(code) == 5 and code.isascii() and code.isdigit():
+        # Top classes 01-09 lose their zero wherever a spreadsheet took the code for a number
+        # (an XLSX number cell, or a CSV saved again by Excel); 12 top classes, so 5 digits is
+        # never a code of its own.
+        code = record["class_code"] = "0" + code
     if not _CLASS_CODE.fullmatch(code) or code[:4] not in ref.middle_classes:
         yield "class_code", "unknown_class", {}
 

@@ -22,7 +22,7 @@ from dashboard.importer import CellError, FileReadError, ImportReference, Parsed
 from dashboard.national import LAYOUTS, YES_NO, Column
 from dashboard.policy import DEFAULTS
 from models import exports, queries
-from models.services.imports import ImportCounts, apply_import
+from models.services.imports import ImportCounts, ImportRejected, apply_import
 
 EXIT_OK, EXIT_INVALID_DATA, EXIT_USAGE = 0, 1, 2
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # national records carry Beijing wall-clock times
@@ -66,14 +66,19 @@ def import_file(
     engine: Engine, kind: str, file_name: str, data: bytes, *, actor: str, dry_run: bool = False
 ) -> ImportOutcome:
     """Read, validate and (unless dry_run or invalid) write a file. Raises FileReadError when the
-    file cannot be read at all."""
+    file cannot be read at all. A write the store refuses is rolled back and reported like a data
+    error (on the header row: the database does not say which row), so every caller shows it."""
     parsed = importer.parse_file(kind, file_name, data, load_reference(engine))
     if not parsed.ok:
         return ImportOutcome(parsed, None, False)
-    counts = apply_import(
-        engine, kind, parsed.records, actor=actor, file_name=parsed.file_name,
-        due_day=DEFAULTS.report_due_day, dry_run=dry_run,
-    )
+    try:
+        counts = apply_import(
+            engine, kind, parsed.records, actor=actor, file_name=parsed.file_name,
+            due_day=DEFAULTS.report_due_day, dry_run=dry_run,
+        )
+    except ImportRejected as exc:
+        parsed.errors.append(CellError(parsed.header_row, "", "", "store_rejected", {"detail": exc.detail}))
+        return ImportOutcome(parsed, None, False)
     return ImportOutcome(parsed, counts, not dry_run and counts.changed)
 
 

@@ -55,7 +55,8 @@ def test_units_csv_layout_and_spelling(engine):
     assert [r[0] for r in rows[1:]] == sorted(["阿拉善盟测试研究院", "额济纳旗气象站", "乌斯太化工检测中心"])
     wst = next(r for r in rows if r[0] == "乌斯太化工检测中心")
     assert wst == ["乌斯太化工检测中心", "Wusitai Testing Centre", "检验检测", "Z01", "阿拉善盟乌斯太镇1号", "39.42",
-                   "106.71", "91152900MA0000000X", "李工", "+86 483 8888888", "lab@example.cn", "是", "代理运营"]
+                   "106.71", "91152900MA0000000X", "李工", "'+86 483 8888888", "lab@example.cn", "是", "代理运营"]
+    # The apostrophe keeps a spreadsheet from reading the phone number as a formula.
 
 
 def test_instruments_csv_value_in_wan_with_two_decimals_and_plain_numbers(engine):
@@ -66,7 +67,7 @@ def test_instruments_csv_value_in_wan_with_two_decimals_and_plain_numbers(engine
     assert [r[0] for r in rows[1:]] == ["ICP-7", "GC-1", "HPLC-1", "RADAR-1"]  # by unit name, then number
     assert by_id["HPLC-1"]["原值"] == "60.00"
     assert by_id["GC-1"]["原值"] == "8.00"
-    assert by_id["ICP-7"]["原值"] == "123.46"  # 1,234,567.89 CNY
+    assert by_id["ICP-7"]["原值"] == "123.456789"  # 1,234,567.89 CNY: 万元 to the fen, nothing lost
     assert (by_id["ICP-7"]["年总运行机时"], by_id["ICP-7"]["年服务机时"]) == ("1234.5", "600.25")
     assert by_id["HPLC-1"]["年总运行机时"] == ""  # unknown stays blank
     assert by_id["ICP-7"]["启用日期"] == "2021-09-15" and by_id["ICP-7"]["设备分类编码"] == "010201"
@@ -139,6 +140,58 @@ def test_round_trip_units_and_instruments_into_an_empty_store(engine, backend, t
             assert second[kind] == first[kind]
         else:  # workbook bytes carry a creation time; the cells must match
             assert rows_of_xlsx(second[kind]) == rows_of_xlsx(first[kind])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_imported_into_the_same_store_changes_nothing(engine, fmt):
+    # 49,996 CNY written as 5.00 万元 would come back as 50,000 CNY: inside the census floor.
+    ids = richer_registry(engine)
+    add_instrument(engine, ids["unit1"], "PH-1", "酸度计", class_code="010501", original_value=49_996.0)
+    add_service(engine, ids["icp"], datetime(2025, 3, 4, 22, 30), "某企业", 1250.5, service_quantity=2.5,
+                end_time=datetime(2025, 3, 5, 1, 0))  # across midnight
+    for kind in ("units", "instruments", "usage", "services"):
+        out = transfer.import_file(engine, kind, f"{kind}.{fmt}", transfer.export_file(engine, kind, fmt), actor="t")
+        assert out.ok and (out.counts.inserted, out.counts.updated) == (0, 0), (kind, out.counts)
+    rows = rows_of_xlsx(transfer.export_file(engine, "instruments", "xlsx"))
+    assert {r[0]: r[6] for r in rows[1:]}["PH-1"] == 4.9996
+
+
+def test_text_starting_like_a_formula_is_neutralised_in_csv_and_round_trips(engine):
+    ids = small_registry(engine)
+    add_instrument(engine, ids["unit1"], "FRZ-1", "-80℃超低温冰箱", class_code="011201", original_value=85_000,
+                   model="+4 层")
+    data = transfer.export_file(engine, "instruments", "csv")
+    row = next(r for r in rows_of_csv(data) if r[0] == "FRZ-1")
+    assert (row[2], row[11]) == ("'-80℃超低温冰箱", "'+4 层")  # a spreadsheet shows text, runs nothing
+    sheet_row = next(r for r in rows_of_xlsx(transfer.export_file(engine, "instruments", "xlsx")) if r[0] == "FRZ-1")
+    assert sheet_row[2] == "-80℃超低温冰箱"  # typed text cells need no mark
+    again = transfer.import_file(engine, "instruments", "i.csv", data, actor="t")
+    assert again.ok and (again.counts.inserted, again.counts.updated) == (0, 0)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_demo_export_reimports_into_a_fresh_store_and_again_changes_nothing(engine, backend, tmp_path, fmt):
+    from models.services.demo import load_demo
+
+    loaded = load_demo(engine, instruments=60)
+    files = {kind: transfer.export_file(engine, kind, fmt) for kind in ("units", "instruments", "usage", "services")}
+    with store_url(backend, tmp_path) as url:
+        other = make_engine(url)
+        init_store(other)
+        try:
+            for kind, data in files.items():
+                out = transfer.import_file(other, kind, f"{kind}.{fmt}", data, actor="t")
+                assert out.ok, (kind, [(e.row, e.column, e.value, e.code) for e in out.parsed.errors[:5]])
+                assert (out.counts.inserted, out.counts.updated) == (loaded[kind], 0), kind
+            for kind, data in files.items():
+                again = transfer.import_file(other, kind, f"{kind}.{fmt}", data, actor="t")
+                assert (again.counts.inserted, again.counts.updated, again.counts.unchanged) == (0, 0, loaded[kind])
+                assert not again.written
+            for kind, data in files.items():
+                exported = transfer.export_file(other, kind, fmt)
+                assert (exported == data) if fmt == "csv" else (rows_of_xlsx(exported) == rows_of_xlsx(data)), kind
+        finally:
+            other.dispose()
 
 
 def test_cli_export_formats_and_exit_codes(monkeypatch, engine, db_url, tmp_path, capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from datetime import date, datetime
@@ -160,6 +161,95 @@ def test_full_width_parentheses_in_header_accepted():
     assert parsed.records[0]["affiliate"] == "附属于科学仪器中心"
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_semicolon_and_tab_separated_files_are_read(delimiter):
+    text = f"单位名称{delimiter}单位类型{delimiter}所在地区\n\"甲,乙\"{delimiter}企业{delimiter}152921\n"
+    parsed = parse("units", text.encode("utf-8"))
+    assert parsed.ok, codes(parsed)
+    assert parsed.records == [{"name": "甲,乙", "unit_type": "企业", "region_code": "152921"}]
+
+
+def test_mixed_line_endings_and_full_width_spaces_around_headers_and_cells():
+    data = "\u3000单位名称\u3000,单位类型\xa0,所在地区\r\n甲\u3000,企业,152921\n乙,企业,152922\r丙,企业,Z01".encode()
+    parsed = parse("units", data)
+    assert parsed.ok, codes(parsed)
+    assert [(r.row, r.record["name"], r.record["region_code"]) for r in parsed.rows] == [
+        (2, "甲", "152921"), (3, "乙", "152922"), (4, "丙", "Z01")]
+
+
+def workbook_bytes(sheets: dict[str, list[list]]) -> bytes:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for r in rows:
+            sheet.append(r)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+UNIT_ROWS = [["单位名称", "单位类型", "所在地区"], ["甲", "企业", "152921"]]
+
+
+def test_xlsx_records_are_read_from_the_sheet_with_the_layout_headers():
+    # An empty first sheet and an instructions sheet are passed over.
+    data = workbook_bytes({"Sheet1": [], "填表说明": [["请在下一页填写"], ["单位名称为必填项"]], "单位": UNIT_ROWS})
+    parsed = parse("units", data, name="u.xlsx")
+    assert parsed.ok, codes(parsed)
+    assert [r["name"] for r in parsed.records] == ["甲"]
+
+
+def test_xlsx_with_records_on_two_sheets_is_refused():
+    # Reading one and dropping the other would import half the records without a word.
+    data = workbook_bytes({"2024": UNIT_ROWS, "2025": [UNIT_ROWS[0], ["乙", "企业", "152922"]]})
+    with pytest.raises(FileReadError) as exc:
+        parse("units", data, name="u.xlsx")
+    assert (exc.value.code, exc.value.params) == ("several_sheets", {"sheets": "2024, 2025"})
+
+
+def test_xlsx_without_layout_headers_reports_the_first_sheets_headers():
+    data = workbook_bytes({"Sheet1": [], "说明": [["填表说明"], ["x"]]})
+    assert codes(parse("units", data, name="u.xlsx"))[:2] == [(1, "填表说明", "unknown_column"),
+                                                              (1, "单位名称", "missing_column")]
+
+
+def test_xlsx_month_and_class_code_cells_typed_as_numbers():
+    rows = [list(GOOD["usage"]), list(GOOD["usage"].values())]
+    rows[1][2] = 202601  # 年月 typed as a number
+    parsed = parse("usage", xlsx_bytes(rows), name="u.xlsx")
+    assert parsed.ok, codes(parsed)
+    assert (parsed.records[0]["year"], parsed.records[0]["month"]) == (2026, 1)
+
+
+def test_unit_defined_twice_in_one_file_with_different_regions_is_refused():
+    data = csv_bytes([["单位名称", "单位类型", "所在地区"], ["甲", "企业", "152921"], ["甲", "企业", "152922"]])
+    parsed = parse("units", data)
+    assert [(e.row, e.column, e.code, e.params) for e in parsed.errors] == [
+        (3, "单位名称", "duplicate_key", {"first_row": 2})]
+
+
+def test_layout_length_limits_fit_the_store_columns():
+    """A value the importer accepts must fit its column, or PostgreSQL rejects the whole import."""
+    from sqlalchemy import String
+
+    tables = {"units": T.Unit, "instruments": T.Instrument, "usage": T.UsageMonthly, "services": T.ServiceRecord}
+    # Columns whose stored value is not the cell text: resolved region codes and checked class codes.
+    resolved = {"region_code": 16, "client_region_code": 6, "class_code": 6}
+    for kind, model in tables.items():
+        for col in LAYOUTS[kind]:
+            column = model.__table__.columns.get(col.key)
+            if column is None or not isinstance(column.type, String) or column.type.length is None:
+                continue
+            if col.key in resolved:
+                longest = resolved[col.key]
+            elif col.kind == "enum":
+                longest = max(len(c) for c in col.choices)
+            else:
+                longest = col.max_len or importer.GENERIC_MAX_LEN
+            assert longest <= column.type.length, (kind, col.key, longest, column.type.length)
+
+
 # ---------------------------------------------------------------- cell rules
 
 CELL_CASES = [
@@ -172,6 +262,7 @@ CELL_CASES = [
     ("units", "单位名称", "=HYPERLINK(\"http://x\")", "formula"),
     ("units", "单位名称", "+cmd|' /C calc'!A0", "formula"),
     ("units", "单位名称", "@SUM(1)", "formula"),
+    ("units", "单位名称", "-SUM(A1:A9)", "formula"),
     ("units", "单位名称", "甲\x00乙", "bad_characters"),
     ("instruments", "设备分类编码", "019901", "unknown_class"),  # 0199 is no middle class
     ("instruments", "设备分类编码", "01050", "unknown_class"),
@@ -192,7 +283,11 @@ CELL_CASES = [
     ("instruments", "年服务机时", "1200", "service_exceeds_run"),
     ("instruments", "安放地区", "Z09", "unknown_region"),
     ("usage", "年月", "2026-13", "bad_month"),
-    ("usage", "年月", "202601", "bad_month"),
+    ("usage", "年月", "202613", "bad_month"),
+    ("usage", "年月", "20261", "bad_month"),  # YYYYM is ambiguous
+    ("usage", "样品数", "3000000000", "too_large"),  # beyond a PostgreSQL INTEGER
+    ("usage", "有效机时", "١٢", "not_number"),  # only ASCII and full-width digits are digits here
+    ("services", "申请人单位所在地区", "١١٠٠٠٠", "unknown_client_region"),
     ("usage", "年月", "2026-04", "future_month"),
     ("usage", "有效机时", "745", "hours_exceed_month"),  # January: 31 × 24 = 744
     ("usage", "停机时长", "745", "hours_exceed_month"),
@@ -235,6 +330,19 @@ def test_each_rule_reports_row_column_value_and_reason(kind, column, value, code
         ("services", "申请人单位所在地区", "110000", "110000"),  # outside the league: division code
         ("services", "申请人单位所在地区", "Ejin Banner", "152923"),
         ("units", "电话", "+86 (483) 833-1234", "+86 (483) 833-1234"),
+        ("usage", "年月", "202602", 2),  # YYYYMM, also what Excel makes of a typed 202602
+        ("usage", "样品数", "１２", 12),  # full-width digits from a Chinese input method
+        ("usage", "样品数", "1e3", 1000),
+        ("usage", "停机时长", "-0", 0.0),
+        ("instruments", "启用日期", "２０２０－０６－３０", date(2020, 6, 30)),
+        ("instruments", "设备分类编码", "０１０５０１", "010501"),
+        ("instruments", "设备分类编码", "10501", "010501"),  # a CSV saved by Excel lost the leading zero
+        ("services", "申请人单位所在地区", "１１００００", "110000"),  # stored as ASCII, not as typed
+        ("services", "申请人单位所在地区", "ｚ０１", "Z01"),
+        ("services", "实际服务结束时间", "2026-01-06 02:00", datetime(2026, 1, 6, 2, 0)),  # across midnight
+        ("instruments", "中文名称", "-80℃超低温冰箱", "-80℃超低温冰箱"),  # a leading minus without formula syntax
+        ("instruments", "中文名称", "'-80℃超低温冰箱", "-80℃超低温冰箱"),  # as our CSV export writes it
+        ("instruments", "中文名称", "'普通名称", "'普通名称"),  # an apostrophe before ordinary text stays
     ],
 )
 def test_accepted_spellings(kind, column, value, stored):
@@ -444,6 +552,70 @@ def test_dry_run_computes_counts_and_writes_nothing(engine):
     assert (out.counts.inserted, out.counts.updated, out.counts.unchanged) == (1, 0, 1)
     assert not out.written
     assert (count_rows(engine, T.Unit), data_revision(engine), count_rows(engine, T.AuditEntry)) == before
+
+
+def test_integer_beyond_the_database_range_is_a_row_error_not_a_crash(engine):
+    small_registry(engine)
+    data = csv_bytes([list(GOOD["usage"]), ["阿拉善盟测试研究院", "HPLC-1", "2026-01", "100", "40", "3000000000", "0"]])
+    out = transfer.import_file(engine, "usage", "u.csv", data, actor="t")
+    assert [(e.row, e.column, e.code) for e in out.parsed.errors] == [(2, "样品数", "too_large")]
+    assert out.parsed.errors[0].params == {"max": 2_147_483_647}
+    assert count_rows(engine, T.UsageMonthly) == 48 and count_rows(engine, T.Submission) == 0
+
+
+def _stale_reference(monkeypatch, **extra):
+    """Validation sees a store in which more exists than at write time (a concurrent delete)."""
+    real = transfer.load_reference
+
+    def load(engine, now=None):
+        ref = real(engine, now)
+        return dataclasses.replace(
+            ref,
+            unit_regions={**ref.unit_regions, **extra.get("units", {})},
+            instrument_keys=ref.instrument_keys | set(extra.get("instruments", ())),
+        )
+
+    monkeypatch.setattr(transfer, "load_reference", load)
+
+
+def test_store_error_during_the_write_rolls_everything_back_and_is_reported(engine, monkeypatch):
+    ids = small_registry(engine)
+    _stale_reference(monkeypatch, instruments=[("阿拉善盟测试研究院", "GONE-1")])
+    before = (count_rows(engine, T.UsageMonthly), count_rows(engine, T.Submission), data_revision(engine))
+    header = list(GOOD["usage"])
+    rows = [["阿拉善盟测试研究院", "HPLC-1", "2026-01", "90", "30", "9", "0"],  # fine on its own
+            ["阿拉善盟测试研究院", "GONE-1", "2026-01", "10", "0", "1", "0"]]
+    out = transfer.import_file(engine, "usage", "u.csv", csv_bytes([header, *rows]), actor="t")
+    assert not out.ok and not out.written and out.counts is None
+    assert [(e.row, e.code) for e in out.parsed.errors] == [(1, "store_rejected")]
+    assert "GONE-1" in out.parsed.errors[0].params["detail"]
+    assert (count_rows(engine, T.UsageMonthly), count_rows(engine, T.Submission), data_revision(engine)) == before
+    with Session(engine) as s:
+        assert s.get(T.Instrument, ids["hplc"]) is not None
+
+
+def test_store_error_in_the_cli_exits_1_with_a_clear_message(cli, engine, monkeypatch, tmp_path, capsys):
+    _stale_reference(monkeypatch, units={"已删除单位": "152921"})
+    path = tmp_path / "i.csv"
+    path.write_bytes(one_row("instruments", 所属单位="已删除单位"))
+    assert cli("--lang", "en", "import", "instruments", str(path)) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "已删除单位" in err
+    assert err.strip().endswith("i.csv: 1 errors; nothing was imported.")
+    assert count_rows(engine, T.Instrument) == 0 and count_rows(engine, T.AuditEntry) == 0
+
+
+def test_usage_before_the_instruments_start_date_is_accepted(engine):
+    # HPLC-1 was put into service on 2018-05-01; trial runs before acceptance are real use and the
+    # start date in registers is often the accounting date, so earlier months are not refused.
+    ids = small_registry(engine)
+    data = csv_bytes([list(GOOD["usage"]), ["阿拉善盟测试研究院", "HPLC-1", "2017-12", "30", "0", "3", "0"]])
+    out = transfer.import_file(engine, "usage", "u.csv", data, actor="t")
+    assert out.ok and (out.counts.inserted, out.counts.submissions) == (1, 1)
+    with Session(engine) as s:
+        row = s.exec(select(T.UsageMonthly).where(T.UsageMonthly.instrument_id == ids["hplc"],
+                                                  T.UsageMonthly.year == 2017)).one()
+    assert (row.month, row.effective_hours) == (12, 30.0)
 
 
 # ---------------------------------------------------------------- CLI

@@ -55,7 +55,7 @@ def test_page_offers_kinds_downloads_and_column_reference(monkeypatch, db_url):
     assert list(reference.columns) == ["Header", "English key", "Required", "Allowed values", "Unit or format"]
     value_row = reference[reference["English key"] == "original_value"].iloc[0]
     assert (value_row["Header"], value_row["Required"], value_row["Unit or format"]) == (
-        "原值", "yes", "10,000 CNY (wan yuan), two decimals")
+        "原值", "yes", "10,000 CNY (wan yuan), at least two decimals")
     share = reference[reference["English key"] == "share_mode"].iloc[0]
     assert share["Allowed values"].replace(" ", "").count("/") == 2  # three national values
 

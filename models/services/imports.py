@@ -4,8 +4,9 @@ Natural keys: unit name; unit + internal asset number; instrument + year + month
 instrument + start time + applicant unit. A record whose fields all equal the stored ones counts
 as unchanged; when nothing at all changes, no audit entry is written and the data revision stays.
 Records only carry the columns present in the file, so an update never blanks a column the file
-did not have. The records are expected to be validated (dashboard.importer); a reference that
-has gone missing meanwhile raises and rolls everything back.
+did not have. The records are expected to be validated (dashboard.importer); anything the
+database still refuses (a unit deleted since validation, a constraint validation does not know)
+rolls everything back and raises ImportRejected.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, select
 
 from models import tables as T
@@ -37,6 +39,14 @@ class StaleReference(LookupError):
     """A unit or instrument named by a validated record no longer exists."""
 
 
+class ImportRejected(RuntimeError):
+    """The store refused the write; the transaction was rolled back, nothing is written."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
 def apply_import(
     engine: Engine,
     kind: str,
@@ -49,7 +59,7 @@ def apply_import(
     now: datetime | None = None,
 ) -> ImportCounts:
     """Upsert `records` of `kind` in one transaction. With dry_run the counts are worked out the
-    same way and the transaction is rolled back."""
+    same way and the transaction is rolled back. Raises ImportRejected when the store refuses."""
     now = now or datetime.now(timezone.utc)
     with Session(engine) as session:
         try:
@@ -70,9 +80,22 @@ def apply_import(
             else:
                 session.commit()
             return counts
+        except (StaleReference, SQLAlchemyError) as exc:
+            session.rollback()
+            raise ImportRejected(_rejection_detail(exc)) from exc
         except BaseException:
             session.rollback()
             raise
+
+
+def _rejection_detail(exc: Exception) -> str:
+    """The reason in one line: the missing reference, or the database's own message (its first
+    line; SQLAlchemy appends the statement and parameters, which can be huge)."""
+    if isinstance(exc, StaleReference):
+        key = exc.args[0]
+        return " / ".join(key) if isinstance(key, tuple) else str(key)
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
 
 
 class _Tally:
