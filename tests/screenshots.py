@@ -28,7 +28,7 @@ def take(out: Path, db_url: str | None = None) -> list[Path]:
     saved = []
     with tempfile.TemporaryDirectory() as tmp:
         url = db_url or f"sqlite:///{Path(tmp) / 'screens.sqlite'}"
-        with running_app(url, startup_timeout=300) as app, browser_page(width=1440, height=1100) as page:
+        with running_app(url, startup_timeout=300) as app, browser_page(width=1440, height=1500) as page:
             for stem, path, lang in SHOTS:
                 page.goto(f"{app}/{path}")
                 # The year picker appears once the store has data (after the first-start demo load).

@@ -1,0 +1,34 @@
+"""The README documents what the code does: the two commands, the CLI, every layout column."""
+
+import re
+from pathlib import Path
+
+from dashboard.national import LAYOUTS
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+RUN = "pip install -r requirements.txt && streamlit run streamlit_app.py"
+TEST = "pip install -r requirements-dev.txt && python -m pytest -q"
+
+
+def test_the_two_commands_are_there_and_ci_runs_the_test_command():
+    assert RUN in README and TEST in README
+    assert TEST in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_every_layout_column_is_documented_with_its_header_and_key():
+    for kind, columns in LAYOUTS.items():
+        section = README.split(f"(`{kind}`)", 1)[1].split("####", 1)[0]
+        for col in columns:
+            assert re.search(rf"\| {re.escape(col.zh)} \| {col.key} \|", section), (kind, col.zh)
+
+
+def test_every_cli_command_is_documented():
+    for command in ("init", "demo", "import", "export", "bench"):
+        assert f"python -m dashboard {command}" in README
+
+
+def test_screenshots_referenced_exist():
+    for path in re.findall(r"\]\((docs/screenshots/[^)]+)\)", README):
+        assert (ROOT / path).is_file(), path
