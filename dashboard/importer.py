@@ -556,14 +556,18 @@ def _check_duplicates(kind: str, rows: list[ParsedRow], headers: dict[str, str],
 # that already failed, so a rule never piles a second error onto an unreadable value.
 
 
-def _unit_region(record, texts, bad, ref):
-    if "region_code" in bad or not texts.get("region_code"):
-        return
-    code = resolve_region(texts["region_code"], ref)
+def _set_region(record, text, ref):
+    """Store the region code that `text` (a code or a name) names, or report it unknown."""
+    code = resolve_region(text, ref)
     if code is None:
         yield "region_code", "unknown_region", {}
     else:
         record["region_code"] = code
+
+
+def _unit_region(record, texts, bad, ref):
+    if "region_code" not in bad and texts.get("region_code"):
+        yield from _set_region(record, texts["region_code"], ref)
 
 
 def _known_unit(record, texts, bad, ref):
@@ -601,11 +605,7 @@ def _instrument_region(record, texts, bad, ref):
         else:
             del record["region_code"]
         return
-    code = resolve_region(texts["region_code"], ref)
-    if code is None:
-        yield "region_code", "unknown_region", {}
-    else:
-        record["region_code"] = code
+    yield from _set_region(record, texts["region_code"], ref)
 
 
 def _annual_hours(record, texts, bad, ref):
