@@ -356,7 +356,7 @@ def _instruments(
         "status": status,
         "sharing_rules": _sharing_rules(rng, vocab, share_mode, exempt),
         "fee_standard": _fee_texts(vocab, t, share_mode, fee),
-        "booking_url": "",
+        "booking_url": _booking_urls(ut["id"].to_numpy(), inner_id, share_mode),
         "address": _placement(rng, vocab, ut["address"].to_numpy(), is_field),
         "share_mode": share_mode,
         "annual_run_hours": np.nan,
@@ -386,6 +386,14 @@ def _instruments(
         "first_month": np.clip([(d.year - USAGE_YEARS[0]) * 12 + d.month - 1 for d in start], 0, None),
     })
     return inst, traits
+
+
+def _booking_urls(unit_ids: np.ndarray, inner_ids: list[str], share_mode: np.ndarray) -> list[str]:
+    """Open instruments of two units in three have an online booking page (a fixed rule, not a
+    random draw, so adding it left every other generated value unchanged)."""
+    online = (share_mode == "外部共享") & (unit_ids % 3 != 0)
+    return [f"https://share.alxa.example.cn/book/{u}/{i}" if o else ""
+            for u, i, o in zip(unit_ids, inner_ids, online)]
 
 
 def _values(rng: np.random.Generator, t: pd.DataFrame) -> np.ndarray:

@@ -425,3 +425,11 @@ def test_submission_times_and_dates_round_trip_through_the_store(engine):
         else:  # stored as UTC; a backend may hand it back naive
             at = sub.submitted_at if sub.submitted_at.tzinfo else sub.submitted_at.replace(tzinfo=timezone.utc)
             assert at == submitted
+
+
+def test_some_open_instruments_have_an_online_booking_page_and_closed_ones_none(demo):
+    inst = demo.instruments
+    has_url = inst["booking_url"] != ""
+    assert (inst.loc[has_url, "share_mode"] == "外部共享").all()
+    open_share = has_url[inst["share_mode"] == "外部共享"].mean()
+    assert 0.3 < open_share < 0.9  # the online-booking indicator must vary between units
