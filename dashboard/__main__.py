@@ -1,4 +1,4 @@
-"""Command line: `python -m dashboard {init|demo|import|export|bench} ...`.
+"""Command line: `python -m dashboard {init|demo|import|export|bench|evaluate} ...`.
 
 Every command works on the store selected by `DATABASE_URL` (default: the SQLite file under
 data/), creating the schema and reference data first when they are missing. Help and messages
@@ -51,6 +51,11 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     bench.add_argument("--instruments", type=int, default=None, help=t("cli.help.instruments"))
     bench.add_argument("--database-url", default=None, help=t("cli.help.database_url"))
     bench.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.help.format"))
+
+    evaluate = sub.add_parser("evaluate", help=t("pub.cli.help.evaluate"))
+    evaluate.add_argument("--year", type=int, required=True, help=t("pub.cli.help.year"))
+    evaluate.add_argument("--scheme", default=None, help=t("pub.cli.help.scheme"))
+    evaluate.add_argument("--format", choices=("text", "csv", "json"), default="text", help=t("pub.cli.help.format"))
     return p
 
 
@@ -76,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         from dashboard.transfer import run_import
 
         return run_import(engine, args, t)
+    if args.command == "evaluate":
+        from dashboard.evaluation import run_evaluate
+
+        return run_evaluate(engine, args, t)
     from dashboard.transfer import run_export
 
     return run_export(engine, args, t)

@@ -31,7 +31,14 @@ TARGETS: dict[str, tuple[float, float, float]] = {
     "registry_filter": (0.1, 0.5, 1536),
     "export_instruments": (0.5, 5.0, 1536),
     "validate_instruments": (0.5, 10.0, 1536),
+    # Evaluation (issue 3): the first evaluation of a year from the store, a re-rank after a
+    # weight change on the cached indicator table (what the live-weights page does on every
+    # slider move), and the Monte Carlo rank bands (N = 1000 weight draws).
+    "evaluate": (1.0, 5.0, 1536),
+    "rerank": (0.2, 0.5, 1536),
+    "monte_carlo": (1.0, 5.0, 1536),
 }
+MONTE_CARLO_DRAWS = 1000
 
 
 @dataclass
@@ -58,6 +65,8 @@ def _measure(step: str, scale: str, fn: Callable[[], str]) -> StepResult:
 
 def run_benchmark(scale: str = "league", instruments: int | None = None, database_url: str | None = None) -> list[StepResult]:
     """Run every step once on a fresh store; returns the results in order."""
+    from dashboard import scoring
+    from dashboard.evaluation import run_evaluation
     from dashboard.transfer import check_file, export_file  # heavy imports only when benchmarking
     from models.services.demo import load_demo
 
@@ -100,10 +109,33 @@ def run_benchmark(scale: str = "league", instruments: int | None = None, databas
             outcome = check_file(engine, "instruments", "bench.csv", state["export"])
             return f"{len(outcome.parsed.rows)} rows, {len(outcome.parsed.errors)} errors"
 
+        def evaluate() -> str:
+            state["table"], state["result"] = run_evaluation(engine, state["year"])
+            rated = state["result"].rated()
+            return f"{len(rated)} of {len(state['result'].table)} units rated"
+
+        def rerank() -> str:
+            table, before = state["table"], state["result"]
+            changed = before.weights.copy()
+            changed[changed.index[0]] *= 2  # e.g. doubling 开放比例 on the live-weights page
+            after = scoring.evaluate(table.raw, table.units, before.scheme, weights=changed)
+            moves = scoring.rank_moves(after, before)
+            return f"{int((moves['move'].fillna(0) != 0).sum())} units moved"
+
+        def monte_carlo() -> str:
+            result = state["result"]
+            bands = scoring.monte_carlo_ranks(
+                result.normalised, result.weights, result.rated()[result.scheme.tie_break_group],
+                n=MONTE_CARLO_DRAWS, method=result.scheme.aggregation, floor=result.floor,
+            )
+            width = (bands["p95_rank"] - bands["p5_rank"]).max() if len(bands) else 0
+            return f"{MONTE_CARLO_DRAWS} draws, widest 5–95 % band {width:g} ranks"
+
         for step, fn in (
             ("generate", generate), ("load", load), ("read", read), ("overview", overview),
             ("registry_filter", registry_filter), ("export_instruments", export_instruments),
-            ("validate_instruments", validate_instruments),
+            ("validate_instruments", validate_instruments), ("evaluate", evaluate), ("rerank", rerank),
+            ("monte_carlo", monte_carlo),
         ):
             results.append(_measure(step, scale, fn))
         engine.dispose()

@@ -13,6 +13,9 @@ def test_benchmark_runs_every_step_on_a_small_store(tmp_path):
     assert by_step["generate"].detail.startswith("40 instruments")
     assert by_step["read"].detail.startswith("40 instruments")
     assert by_step["validate_instruments"].detail == "40 rows, 0 errors"  # its own export re-validates
+    assert by_step["evaluate"].detail.endswith("units rated")
+    assert by_step["rerank"].detail.endswith("units moved")
+    assert by_step["monte_carlo"].detail.startswith("1000 draws, widest 5–95 % band")
     assert all(r.seconds >= 0 and r.peak_mib > 0 for r in results)
 
 
