@@ -25,10 +25,18 @@ def test_every_layout_column_is_documented_with_its_header_and_key():
 
 
 def test_every_cli_command_is_documented():
-    for command in ("init", "demo", "import", "export", "bench"):
+    for command in ("init", "demo", "import", "export", "evaluate", "bench"):
         assert f"python -m dashboard {command}" in README
 
 
 def test_screenshots_referenced_exist():
     for path in re.findall(r"\]\((docs/screenshots/[^)]+)\)", README):
         assert (ROOT / path).is_file(), path
+
+
+def test_the_documented_ahp_example_gives_the_documented_numbers():
+    from dashboard import weighting
+
+    r = weighting.ahp([[1, 3, 5], [1 / 3, 1, 3], [1 / 5, 1 / 3, 1]])
+    shown = f"({r.weights[0]:.3f}, {r.weights[1]:.3f}, {r.weights[2]:.3f}), {r.lambda_max:.3f}, {r.ci:.3f}, {r.cr:.3f}"
+    assert shown in README
