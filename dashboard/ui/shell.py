@@ -13,6 +13,7 @@ PAGES = (
     # (file, catalogue key of the title, icon)
     ("pages/overview.py", "nav.overview", ":material/dashboard:"),
     ("pages/registry.py", "nav.registry", ":material/inventory_2:"),
+    ("pages/evaluation.py", "nav.evaluation", ":material/leaderboard:"),
     ("pages/data.py", "nav.data", ":material/upload_file:"),
 )
 

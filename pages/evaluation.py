@@ -1,0 +1,65 @@
+"""Performance evaluation: indicator definitions, live weights, ranking, robustness, publication."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import census, scoring
+from dashboard.ui import evaluation_view as view
+from dashboard.ui.context import page_context, read
+from dashboard.ui.widgets import show_empty_registry
+
+ctx = page_context()
+t = ctx.t
+st.title(t("evaluation.title"))
+if ctx.year is None:
+    show_empty_registry(t("evaluation.empty"), t("evaluation.empty_link"))
+    st.stop()
+
+year = ctx.year
+base = view.current_scheme(ctx)
+table = view.indicator_table(ctx, year, base)
+units = table.units
+st.caption(t("evaluation.caption", year=year, scheme=base.name, version=base.version,
+             rated=int((units["status"] == "rated").sum()), total=len(units)))
+if not (units["status"] == "rated").any():
+    view.show_nothing_rated(ctx, year, table, base)
+    st.stop()
+
+ranking_tab, weights_tab, definitions_tab, robustness_tab, publication_tab = st.tabs(
+    [t("evaluation.tab.ranking"), t("evaluation.tab.weights"), t("evaluation.tab.definitions"),
+     t("evaluation.tab.robustness"), t("evaluation.tab.publication")])
+
+# The weights are read first (their tab is drawn out of order) because every other tab shows
+# the ranking they produce.
+with weights_tab:
+    controls, preview = st.columns(2, gap="large")
+    with controls:
+        choice = view.read_weights(base, table, t)
+    weights_area = st.container()
+result = view.evaluate(table, choice)
+baseline, baseline_caption = view.baseline(ctx, year, table, base)
+moves = scoring.rank_moves(result, baseline)
+regions = view.region_names(read(ctx, "regions"), ctx.lang)
+names = view.unit_labels(units, ctx.lang)
+
+with weights_area:
+    view.show_weights(choice, result, t)
+with preview:
+    view.show_preview(result, units, moves, t)
+
+with ranking_tab:
+    view.show_ranking(result, units, moves, regions, baseline_caption, t)
+    view.show_scorecard(result, units, t)
+    annual = census.annual_frame(read(ctx, "instruments"), read(ctx, "usage_by_instrument_year", year), year)
+    view.show_instruments(annual, t)
+
+with definitions_tab:
+    view.show_definitions(choice.scheme, result.weights, t)
+    st.caption(t("evaluation.definitions.caption"))
+
+with robustness_tab:
+    view.show_robustness(ctx, year, choice, result, baseline["rank"], names)
+
+with publication_tab:
+    view.show_publication(ctx, year, choice, result, table)

@@ -1,0 +1,316 @@
+"""The evaluation page, driven through the whole app with AppTest.
+
+Most tests run on the demo store (80 instruments: 29 rated units, 4 with too few instruments,
+2 that did not report). The expected rankings are computed in the test with the domain functions
+(dashboard.indicators, dashboard.scoring, dashboard.weighting) for the weights the test sets, so
+a page that ignored a widget, or applied it differently, would show another order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard import evaluation, indicators, scoring, weighting
+from dashboard.scheme import GROUP_IDS, Scheme
+from models import evaluations as E
+from models.db import init_store, make_engine
+from models.services.demo import load_demo
+from tests.apptest_utils import open_app, wkey
+from tests.factories import add_instrument, add_unit, add_usage, small_registry
+
+PAGE = "pages/evaluation.py"
+YEAR = 2025
+
+
+@pytest.fixture
+def demo_url(db_url):
+    eng = make_engine(db_url)
+    init_store(eng)
+    load_demo(eng, instruments=80)
+    eng.dispose()
+    return db_url
+
+
+def _domain(db_url) -> tuple[indicators.IndicatorTable, Scheme]:
+    eng = make_engine(db_url)
+    try:
+        scheme = evaluation.current_scheme(eng)
+        table = indicators.compute_indicators(indicators.load_inputs(eng, YEAR), YEAR, scheme)
+    finally:
+        eng.dispose()
+    return table, scheme
+
+
+def expected_order(table, scheme: Scheme, weights: pd.Series | None = None) -> list[str]:
+    """Unit names of the rated units in rank order, as dashboard.scoring ranks them."""
+    result = scoring.evaluate(table.raw, table.units, scheme, weights)
+    return list(table.units.loc[result.rated().index, "name"])
+
+
+def frame_with(at, column: str) -> pd.DataFrame:
+    """The first data frame or static table on the page with `column` (AppTest renders every
+    tab)."""
+    return next(el.value for el in list(at.dataframe) + list(at.table) if column in el.value.columns)
+
+
+def ranking(at, unit_column: str = "单位名称", move_column: str = "名次变化") -> pd.DataFrame:
+    return frame_with(at, move_column)
+
+
+def shown_order(at) -> list[str]:
+    return list(ranking(at)["单位名称"])
+
+
+def test_demo_store_ranks_several_units_as_scoring_does(monkeypatch, demo_url):
+    table, scheme = _domain(demo_url)
+    statuses = table.units["status"].value_counts()
+    assert statuses["rated"] >= 10 and statuses["too_few_instruments"] >= 1 and statuses["not_reported"] >= 1
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    shown = ranking(at)
+    expected = scoring.evaluate(table.raw, table.units, scheme)
+    assert list(shown["单位名称"]) == expected_order(table, scheme)
+    assert list(shown["名次"]) == list(expected.rated()["rank"].astype(int))
+    assert np.allclose(shown["综合得分"], expected.rated()["score"].round(2))
+    # No publication yet: the baseline is the ranking under the scheme in force, so nothing moved.
+    assert set(shown["名次变化"]) == {"–"}
+    assert any("尚未发布" in c.value for c in at.caption)
+    unrated = frame_with(at, "原因")
+    reasons = dict(zip(unrated["单位名称"], unrated["原因"]))
+    not_reported = table.units[table.units["status"] == "not_reported"]["name"]
+    too_few = table.units[table.units["status"] == "too_few_instruments"]["name"]
+    assert all(reasons[n] == "本年度未报送仪器使用情况，评为末等" for n in not_reported)
+    assert all(reasons[n] == "在评仪器少于 2 台套，不参加排名" for n in too_few)
+    grades = dict(zip(unrated["单位名称"], unrated["评价等级"]))
+    assert {grades[n] for n in not_reported} == {"较差"} and {grades[n] for n in too_few} == {"—"}
+
+
+def test_changing_a_group_weight_reranks_as_scoring_says(monkeypatch, demo_url):
+    table, scheme = _domain(demo_url)
+    before = expected_order(table, scheme)
+    changed = scheme.with_weights(group_weights={"use": 0.0, "share": 60.0})
+    after = expected_order(table, changed)
+    assert after != before  # the change matters on this store, so the test can tell
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    assert shown_order(at) == before
+    at.number_input(key=wkey(at, "eval_group_use")).set_value(0.0).run()
+    at.number_input(key=wkey(at, "eval_group_share")).set_value(60.0).run()
+    assert shown_order(at) == after
+    # Rank moves against the baseline (the unchanged ranking): baseline rank − current rank.
+    moves = dict(zip(ranking(at)["单位名称"], ranking(at)["名次变化"]))
+    climber = next(name for name in after if after.index(name) < before.index(name))
+    assert moves[climber] == f"↑{before.index(climber) - after.index(climber)}"
+    # The renormalised weights: 25 / (25 + 0 + 60) for the organisation group.
+    weights = frame_with(at, "全局权重（%）")
+    org = weights[weights["一级指标"] == "组织管理"]["一级指标权重（%）"].iloc[0]
+    assert org == pytest.approx(100 * 25 / 85, abs=0.01)
+
+
+def test_ahp_judgements_set_the_group_weights_as_weighting_ahp_says(monkeypatch, demo_url):
+    table, scheme = _domain(demo_url)
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    at.radio(key=wkey(at, "eval_method")).set_value("ahp").run()
+    judgements = {(0, 1): "1/3", (0, 2): "1/5", (1, 2): "1/2"}  # 共享服务 > 运行使用 > 组织管理
+    for (i, j), label in judgements.items():
+        at.select_slider(key=wkey(at, f"eval_ahp_{i}_{j}")).set_value(label).run()
+    ahp = weighting.ahp(weighting.matrix_from_judgements(3, {(0, 1): 1 / 3, (0, 2): 1 / 5, (1, 2): 1 / 2}))
+    assert ahp.consistent
+    shown = frame_with(at, "权重（%）")
+    assert list(shown["权重（%）"]) == pytest.approx(list(100 * ahp.weights), abs=0.01)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["一致性比率 CR"] == f"{ahp.cr:.4f}"
+    assert metrics["随机一致性指标 RI"] == "0.58"
+    assert any("Saaty (1980)" in c.value for c in at.caption)
+    expected = expected_order(table, scheme.with_weights(group_weights=dict(zip(GROUP_IDS, ahp.weights))))
+    assert shown_order(at) == expected
+    assert expected != expected_order(table, scheme)
+
+
+def test_inconsistent_ahp_judgements_warn_and_are_not_applied(monkeypatch, demo_url):
+    table, scheme = _domain(demo_url)
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    at.radio(key=wkey(at, "eval_method")).set_value("ahp").run()
+    # 组织管理 ≫ 运行使用, 运行使用 ≫ 共享服务, yet 共享服务 ≫ 组织管理: a cycle.
+    for (i, j), label in {(0, 1): "7", (0, 2): "1/7", (1, 2): "7"}.items():
+        at.select_slider(key=wkey(at, f"eval_ahp_{i}_{j}")).set_value(label).run()
+    ahp = weighting.ahp(weighting.matrix_from_judgements(3, {(0, 1): 7, (0, 2): 1 / 7, (1, 2): 7}))
+    assert not ahp.consistent
+    warning = next(w.value for w in at.warning if "一致性不可接受" in w.value)
+    assert f"CR = {ahp.cr:.4f}" in warning
+    worst = ahp.worst_judgements[0]
+    names = ("组织管理", "运行使用", "共享服务")
+    assert f"“{names[worst.i]}”对“{names[worst.j]}”判断为 {'7' if worst.judged > 1 else '1/7'}" in warning
+    # Not applied: the ranking keeps the scheme's group weights.
+    assert shown_order(at) == expected_order(table, scheme)
+    assert at.checkbox(key=wkey(at, "eval_publish_confirm")).disabled
+
+
+def test_entropy_weights_rank_as_weighting_entropy_says(monkeypatch, demo_url):
+    table, scheme = _domain(demo_url)
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    at.radio(key=wkey(at, "eval_method")).set_value("entropy").run()
+    rated = table.units.index[table.units["status"] == "rated"]
+    normalised = scoring.normalise_table(table.raw.loc[rated, scheme.indicator_ids()], scheme)
+    w = pd.Series(weighting.entropy(normalised.to_numpy(float)), index=scheme.indicator_ids())
+    assert shown_order(at) == expected_order(table, scheme, w)
+    weights = frame_with(at, "全局权重（%）")
+    assert list(weights["全局权重（%）"]) == pytest.approx(list((100 * w).round(2)), abs=0.01)
+
+
+def test_quota_grading_and_the_fourth_label_grade_as_scoring_says(monkeypatch, demo_url):
+    table, scheme = _domain(demo_url)
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    at.radio(key=wkey(at, "eval_grade_mode")).set_value("quotas").run()
+    at.number_input(key=wkey(at, "eval_quota_0")).set_value(10.0).run()
+    at.radio(key=wkey(at, "eval_fourth")).set_value("不合格").run()
+    rule = replace(scheme.grade, mode="quotas", quotas=(0.10, 0.30), fourth_label="不合格")
+    expected = scoring.evaluate(table.raw, table.units, replace(scheme, grade=rule))
+    shown = ranking(at)
+    assert list(shown["评价等级"]) == list(expected.rated()["grade"])
+    assert list(shown["评价等级"]).count("优秀") == 3  # ⌊0.10 · 29 + 0.5⌋
+    unrated = frame_with(at, "原因")
+    assert "不合格" in set(unrated["评价等级"])  # units that did not report get the fourth label
+
+
+def test_settings_survive_a_method_switch_and_a_language_switch(monkeypatch, demo_url):
+    table, scheme = _domain(demo_url)
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    at.number_input(key=wkey(at, "eval_group_org")).set_value(60.0).run()
+    at.radio(key=wkey(at, "eval_method")).set_value("critic").run()
+    at.radio(key=wkey(at, "eval_method")).set_value("direct").run()
+    assert at.number_input(key=wkey(at, "eval_group_org")).value == 60.0
+    at.sidebar.radio[0].set_value("en").run()
+    assert not at.exception
+    assert at.number_input(key=wkey(at, "eval_group_org")).value == 60.0
+    expected = scoring.evaluate(table.raw, table.units, scheme.with_weights(group_weights={"org": 60.0}))
+    names = table.units["name_en"].where(table.units["name_en"].fillna("") != "", table.units["name"])
+    assert list(frame_with(at, "Rank move")["Unit"]) == list(names.loc[expected.rated().index])
+
+
+def test_scorecard_contributions_add_up_to_the_score(monkeypatch, demo_url):
+    table, scheme = _domain(demo_url)
+    result = scoring.evaluate(table.raw, table.units, scheme)
+    third = result.rated().index[2]
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    at.selectbox(key=wkey(at, "eval_unit")).set_value(third).run()
+    card = next(tb.value for tb in at.table if "贡献分（权重 × 标准化得分）" in tb.value.columns)
+    total = card.iloc[-1]
+    assert total["一级指标"] == "合计"
+    assert float(total["贡献分（权重 × 标准化得分）"]) == pytest.approx(result.table.loc[third, "score"], abs=0.001)
+    contributions = card.iloc[:-1]["贡献分（权重 × 标准化得分）"].astype(float)
+    assert contributions.sum() == pytest.approx(result.table.loc[third, "score"], abs=0.01)
+    expected = scoring.scorecard(result, third)
+    assert list(card.iloc[:-1]["标准化得分（0–100）"]) == [f"{v:,.2f}" for v in expected["normalised"]]
+
+
+def test_peer_filter_ranks_within_the_unit_type(monkeypatch, demo_url):
+    table, scheme = _domain(demo_url)
+    result = scoring.evaluate(table.raw, table.units, scheme)
+    rated_units = table.units.loc[result.rated().index]
+    labs = rated_units[rated_units["unit_type"] == "检验检测"]["name"].tolist()
+    assert len(labs) >= 2
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    at.multiselect(key=wkey(at, "eval_filter_types")).set_value(["检验检测"]).run()
+    shown = ranking(at)
+    assert list(shown["单位名称"]) == labs
+    assert list(shown["组内名次"]) == list(range(1, len(labs) + 1))
+    assert set(shown["单位类型"]) == {"检验检测"}
+
+
+def test_monte_carlo_runs_on_request(monkeypatch, demo_url):
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    assert any("运行模拟" in i.value for i in at.info)
+    charts_before = len(at.get("vega_lite_chart"))
+    at.number_input(key=wkey(at, "eval_mc_n")).set_value(200).run()
+    at.button(key="eval_mc_run").click().run()
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == charts_before + 1
+    assert any("200 次模拟" in c.value and "2016" in c.value for c in at.caption)
+    # A weight change makes the stored run stale.
+    at.number_input(key=wkey(at, "eval_group_org")).set_value(50.0).run()
+    assert any("已失效" in i.value for i in at.info)
+
+
+def test_publishing_twice_gives_one_publication_with_the_same_fingerprint(monkeypatch, demo_url):
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    assert at.button(key="eval_publish").disabled  # not confirmed yet
+    at.checkbox(key=wkey(at, "eval_publish_confirm")).check().run()
+    at.button(key="eval_publish").click().run()
+    assert not at.exception
+    first = next(s.value for s in at.success if "已发布" in s.value)
+    eng = make_engine(demo_url)
+    pubs = E.published_evaluations(eng, YEAR)
+    assert len(pubs) == 1
+    fingerprint = pubs["fingerprint"].iloc[0]
+    assert fingerprint in first
+    assert any("完全一致" in s.value and fingerprint in s.value for s in at.success)
+    assert list(frame_with(at, "结果指纹（SHA-256）")["结果指纹（SHA-256）"]) == [fingerprint]
+    assert any("名次变化与已发布结果（第" in c.value for c in at.caption)  # the baseline is now the publication
+
+    at.checkbox(key=wkey(at, "eval_publish_confirm")).check().run()
+    at.button(key="eval_publish").click().run()
+    second = next(s.value for s in at.success if "相同结果已发布过" in s.value)
+    assert fingerprint in second
+    assert len(E.published_evaluations(eng, YEAR)) == 1
+    eng.dispose()
+
+
+def test_english_page_shows_english_labels(monkeypatch, demo_url):
+    at = open_app(monkeypatch, demo_url, page=PAGE, lang="en")
+    assert at.title[0].value == "Open-sharing performance evaluation"
+    shown = frame_with(at, "Rank move")
+    assert list(shown.columns[:6]) == ["Rank", "Rank move", "Unit", "Unit type", "Location", "Score"]
+    assert list(shown.columns[6:]) == ["Organisation", "Use", "Sharing", "Grade", "Grade change"]
+    assert set(shown["Grade"]) <= {"Excellent", "Good", "Pass", "Poor"}
+    definitions = frame_with(at, "Formula")
+    assert "Open ratio" in set(definitions["Indicator"])
+    assert set(definitions["Direction"]) == {"higher is better"}
+    assert definitions["Global weight (%)"].sum() == pytest.approx(100, abs=0.05)
+    assert at.radio(key=wkey(at, "eval_method")).options == ["Direct entry", "AHP", "Entropy", "CRITIC",
+                                                              "Subjective + objective blend"]
+    reasons = set(frame_with(at, "Reason")["Reason"])
+    assert "No usage reported for the year: lowest grade" in reasons
+
+
+def test_store_without_usage_explains_what_is_needed(monkeypatch, db_url):
+    eng = make_engine(db_url)
+    init_store(eng)
+    unit = add_unit(eng, "只有名录的单位")
+    add_instrument(eng, unit, "X-1", "测试仪器")
+    eng.dispose()
+    at = open_app(monkeypatch, db_url, page=PAGE)
+    assert not at.exception
+    assert "尚无仪器使用数据" in at.info[0].value
+    assert at.get("page_link")
+    assert not at.dataframe and not at.get("tab")
+
+
+def test_year_without_rated_units_says_why(monkeypatch, db_url):
+    eng = make_engine(db_url)
+    init_store(eng)
+    for name, inner in (("单台套研究所", "A-1"), ("单台套检测站", "B-1")):  # min_instruments is 2
+        unit = add_unit(eng, name)
+        add_usage(eng, add_instrument(eng, unit, inner, "测试仪器"), YEAR, [10.0] * 12)
+    eng.dispose()
+    at = open_app(monkeypatch, db_url, page=PAGE)
+    assert not at.exception
+    assert "2025 年没有单位参评" in at.info[0].value
+    unrated = frame_with(at, "原因")
+    assert list(unrated["单位名称"]) == ["单台套研究所", "单台套检测站"]
+    assert set(unrated["原因"]) == {"在评仪器少于 2 台套，不参加排名"}
+    assert not at.get("tab") and not at.button
+
+
+def test_a_unit_with_one_instrument_is_listed_apart(monkeypatch, db_url):
+    eng = make_engine(db_url)
+    init_store(eng)
+    small_registry(eng)  # the institute has two instruments, the weather station one
+    eng.dispose()
+    at = open_app(monkeypatch, db_url, page=PAGE)
+    assert not at.exception
+    assert list(frame_with(at, "原因")["单位名称"]) == ["额济纳旗气象站"]
+    assert list(ranking(at)["单位名称"]) == ["阿拉善盟测试研究院"]
+    assert any("参评单位少于 2 家" in i.value for i in at.info)  # nothing to test for robustness
