@@ -18,6 +18,8 @@ SHOTS = (
     ("overview-en", "", "en"),
     ("registry-zh", "registry", "zh"),
     ("registry-en", "registry", "en"),
+    ("evaluation-zh", "evaluation", "zh"),
+    ("evaluation-en", "evaluation", "en"),
     ("data-zh", "data", "zh"),
     ("data-en", "data", "en"),
 )
