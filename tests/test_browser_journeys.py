@@ -83,3 +83,41 @@ def test_upload_with_an_error_shows_the_error_table_and_writes_nothing(app_url, 
     eng = make_engine(store_url)
     assert sorted(queries.units(eng)["name"]) == ["阿拉善盟测试研究院", "额济纳旗气象站"]
     eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    """The app on a small demo store (enough units to rank)."""
+    from models.services.demo import load_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser-demo') / 'demo.sqlite'}"
+    eng = make_engine(url)
+    init_store(eng)
+    load_demo(eng, instruments=80)
+    eng.dispose()
+    with running_app(url) as app:
+        yield app, url
+
+
+def test_evaluation_robustness_chart_and_publication(demo_app):
+    app, url = demo_app
+    with browser_page() as page:
+        page.goto(f"{app}/evaluation")
+        wait_until_idle(page)
+        page.get_by_role("tab", name="稳健性检验").click()
+        page.get_by_role("button", name="运行模拟").click()
+        wait_until_idle(page)
+        # The rank-band chart is drawn (Vega renders into a canvas or SVG inside the chart element).
+        page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+        page.get_by_role("tab", name="发布与公示").click()
+        page.get_by_text("确认发布", exact=False).first.click()
+        wait_until_idle(page)
+        page.get_by_role("button", name="发布评价结果").click()
+        wait_until_idle(page)
+        page.get_by_text("指纹", exact=False).first.wait_for()
+    eng = make_engine(url)
+    from models.evaluations import published_evaluations
+
+    pubs = published_evaluations(eng, 2025)
+    eng.dispose()
+    assert len(pubs) == 1 and len(pubs.iloc[0]["fingerprint"]) == 64
