@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import census, scoring
+from dashboard.ui import evaluation_frames as frames
 from dashboard.ui import evaluation_view as view
 from dashboard.ui.context import page_context, read
 from dashboard.ui.widgets import show_empty_registry
@@ -37,11 +38,11 @@ with weights_tab:
     with controls:
         choice = view.read_weights(base, table, t)
     weights_area = st.container()
-result = view.evaluate(table, choice)
+result = frames.evaluate(table, choice)
 baseline, baseline_caption = view.baseline(ctx, year, table, base)
 moves = scoring.rank_moves(result, baseline)
-regions = view.region_names(read(ctx, "regions"), ctx.lang)
-names = view.unit_labels(units, ctx.lang)
+regions = frames.region_names(read(ctx, "regions"), ctx.lang)
+names = frames.unit_labels(units, ctx.lang)
 
 with weights_area:
     view.show_weights(choice, result, t)

@@ -1,4 +1,4 @@
-"""Display shaping of the evaluation page (dashboard/ui/evaluation_view.py), on literal data.
+"""Display shaping of the evaluation page (dashboard/ui/evaluation_frames.py), on literal data.
 
 A three-indicator scheme keeps every number hand-checkable: one indicator per group, goalposts
 0 → 1, group weights 1 : 1 : 2, so the global weights are 0.25, 0.25 and 0.5.
@@ -23,7 +23,7 @@ import pytest
 from dashboard import scoring, weighting
 from dashboard.i18n import Translator
 from dashboard.scheme import GradeRule, Group, Indicator, Scheme, default_scheme
-from dashboard.ui import evaluation_view as V
+from dashboard.ui import evaluation_frames as V
 
 ZH, EN = Translator("zh"), Translator("en")
 GOAL = {"lower": 0, "upper": 1}
