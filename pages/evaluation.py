@@ -46,6 +46,7 @@ names = frames.unit_labels(units, ctx.lang)
 
 with weights_area:
     view.show_weights(choice, result, t)
+    view.show_scheme_save(ctx, choice)
 with preview:
     view.show_preview(result, units, moves, t)
 
@@ -58,6 +59,7 @@ with ranking_tab:
 with definitions_tab:
     view.show_definitions(choice.scheme, result.weights, t)
     st.caption(t("evaluation.definitions.caption"))
+    view.show_scheme_versions(ctx)
 
 with robustness_tab:
     view.show_robustness(ctx, year, choice, result, baseline["rank"], names)

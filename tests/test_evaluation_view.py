@@ -15,6 +15,7 @@ Ranks B 1, A 2, C 3; bands 90/75/60 grade them 良好, 合格, 较差.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -125,12 +126,17 @@ def test_setting_problems_name_what_cannot_be_applied():
     assert V.setting_problems(V.build_scheme(SCHEME, {}, {}, "arithmetic", quotas, {})) == [("evaluation.problem.quotas", {})]
 
 
+def two_in_org(share_weight: float, open_weight: float, booking_weight: float) -> Scheme:
+    """Four indicators: two in 组织管理 (open ratio, online booking), one in each other group."""
+    return Scheme(name="s", version=1, groups=(Group("org", 1), Group("use", 1), Group("share", share_weight)),
+                  indicators=(Indicator("open_ratio", "org", params=GOAL, weight=open_weight),
+                              Indicator("online_booking", "org", params=GOAL, weight=booking_weight),
+                              Indicator("effective_hours_ratio", "use", params=GOAL),
+                              Indicator("external_share", "share", params=GOAL)))
+
+
 def test_weights_frame_shows_group_within_group_and_global_weights():
-    scheme = Scheme(name="s", version=1, groups=(Group("org", 1), Group("use", 1), Group("share", 2)),
-                    indicators=(Indicator("open_ratio", "org", params=GOAL, weight=1),
-                                Indicator("online_booking", "org", params=GOAL, weight=3),
-                                Indicator("effective_hours_ratio", "use", params=GOAL),
-                                Indicator("external_share", "share", params=GOAL)))
+    scheme = two_in_org(2, 1, 3)
     frame = V.weights_frame(scheme, scoring.indicator_weights(scheme), ZH)
     assert list(frame.columns) == ["一级指标", "二级指标", "一级指标权重（%）", "一级指标内权重（%）", "全局权重（%）"]
     assert frame.values.tolist() == [
@@ -272,3 +278,41 @@ def test_publications_frame():
                          "published_by": ["evaluation page"]})
     frame = V.publications_frame(pubs, EN)
     assert frame.values.tolist() == [[3, "2026-01-05 08:30", "默认方案 v2", "evaluation page", "ab" * 32]]
+
+
+# ---------------------------------------------------------------------------- scheme versions
+def test_fixed_weight_scheme_carries_override_weights_as_its_own():
+    # Global 0.5 / 0.3 / 0.2 on one indicator per group: group weights 50 / 30 / 20, each
+    # indicator 100 % of its group, so the stored scheme's own weights give back the override.
+    weights = pd.Series({"open_ratio": 0.5, "effective_hours_ratio": 0.3, "external_share": 0.2})
+    fixed = V.fixed_weight_scheme(SCHEME, weights)
+    assert [g.weight for g in fixed.groups] == pytest.approx([50, 30, 20])
+    assert [i.weight for i in fixed.indicators] == pytest.approx([100, 100, 100])
+    assert list(scoring.indicator_weights(fixed)) == pytest.approx([0.5, 0.3, 0.2])
+    assert V.fixed_weight_scheme(SCHEME, None) is SCHEME
+
+
+def test_fixed_weight_scheme_with_two_indicators_in_a_group_and_an_empty_group():
+    scheme = two_in_org(1, 3, 1)
+    weights = pd.Series({"open_ratio": 0.3, "online_booking": 0.1, "effective_hours_ratio": 0.6, "external_share": 0.0})
+    fixed = V.fixed_weight_scheme(scheme, weights)
+    # org: 0.4 → 40, within 0.3/0.4 = 75 and 25; use 60; share 0 keeps its indicator weight 1.
+    assert [g.weight for g in fixed.groups] == pytest.approx([40, 60, 0])
+    assert [i.weight for i in fixed.indicators] == pytest.approx([75, 25, 100, 1])
+    assert list(scoring.indicator_weights(fixed)) == pytest.approx([0.3, 0.1, 0.6, 0.0])
+
+
+def test_same_definition_ignores_only_the_version_number():
+    assert V.same_definition(SCHEME, replace(SCHEME, version=7))
+    assert not V.same_definition(SCHEME, replace(SCHEME, name="另一方案"))
+    assert not V.same_definition(SCHEME, SCHEME.with_weights({"org": 2}))
+
+
+def test_schemes_frame_marks_the_newest_version_in_force():
+    schemes = pd.DataFrame({"id": [4, 1], "name": ["编辑方案", "默认方案"], "version": [2, 1],
+                            "created_at": [pd.Timestamp("2026-02-01 09:15:00"), pd.Timestamp("2026-01-05 08:30:00")],
+                            "created_by": ["evaluation page", "system"]})
+    frame = V.schemes_frame(schemes, ZH)
+    assert list(frame.columns) == ["方案名称", "版本", "保存时间（UTC）", "保存人", "状态"]
+    assert frame.values.tolist() == [["编辑方案", 2, "2026-02-01 09:15", "evaluation page", "现行"],
+                                     ["默认方案", 1, "2026-01-05 08:30", "system", ""]]

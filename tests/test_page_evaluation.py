@@ -314,3 +314,85 @@ def test_a_unit_with_one_instrument_is_listed_apart(monkeypatch, db_url):
     assert list(frame_with(at, "原因")["单位名称"]) == ["额济纳旗气象站"]
     assert list(ranking(at)["单位名称"]) == ["阿拉善盟测试研究院"]
     assert any("参评单位少于 2 家" in i.value for i in at.info)  # nothing to test for robustness
+
+
+def _stored_schemes(db_url) -> pd.DataFrame:
+    eng = make_engine(db_url)
+    try:
+        return E.indicator_schemes(eng)
+    finally:
+        eng.dispose()
+
+
+def _scheme_in_force(db_url) -> Scheme:
+    eng = make_engine(db_url)
+    try:
+        return evaluation.current_scheme(eng)
+    finally:
+        eng.dispose()
+
+
+def test_saving_the_weights_stores_one_new_scheme_version(monkeypatch, demo_url):
+    table, scheme = _domain(demo_url)
+    before = _stored_schemes(demo_url)
+    same_name = before[before["name"] == scheme.name]["version"]
+    version = int(same_name.max()) + 1 if len(same_name) else 1  # the store numbers per name
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    assert at.text_input(key=wkey(at, "eval_scheme_name")).value == scheme.name
+    at.number_input(key=wkey(at, "eval_group_use")).set_value(10.0).run()
+    at.button(key="eval_scheme_save").click().run()
+    assert not at.exception
+    after = _stored_schemes(demo_url)
+    assert len(after) == len(before) + 1
+    assert (after["name"].iloc[0], int(after["version"].iloc[0])) == (scheme.name, version)
+    edited = scheme.with_weights(group_weights={"use": 10.0})
+    assert _scheme_in_force(demo_url) == replace(edited, version=version)  # the definition carries its number
+    assert any(f"第 {version} 版，现为现行方案" in s.value for s in at.success)
+    # The page now runs on the stored version: caption, versions list, ranking, baseline.
+    assert any(f"（第 {version} 版）" in c.value for c in at.caption)
+    versions = frame_with(at, "保存人")
+    assert versions.iloc[0].tolist()[:2] == [scheme.name, version] and versions["状态"].iloc[0] == "现行"
+    assert shown_order(at) == expected_order(table, edited)
+    assert set(ranking(at)["名次变化"]) == {"–"}  # compared with the ranking under the new scheme
+
+    at.button(key="eval_scheme_save").click().run()  # unchanged: nothing new
+    assert len(_stored_schemes(demo_url)) == len(before) + 1
+    assert any(f"第 {version} 版（现行方案），未保存新版本" in i.value for i in at.info)
+
+    reopened = open_app(monkeypatch, demo_url, page=PAGE)
+    assert reopened.number_input(key=wkey(reopened, "eval_group_use")).value == 10.0
+    assert shown_order(reopened) == expected_order(table, edited)
+
+
+def test_saving_entropy_weights_stores_them_as_the_scheme_weights(monkeypatch, demo_url):
+    table, scheme = _domain(demo_url)
+    rated = table.units.index[table.units["status"] == "rated"]
+    normalised = scoring.normalise_table(table.raw.loc[rated, scheme.indicator_ids()], scheme)
+    w = pd.Series(weighting.entropy(normalised.to_numpy(float)), index=scheme.indicator_ids())
+    at = open_app(monkeypatch, demo_url, page=PAGE, lang="en")
+    at.radio(key=wkey(at, "eval_method")).set_value("entropy").run()
+    at.text_input(key=wkey(at, "eval_scheme_name")).set_value("Entropy weights 2025").run()
+    at.button(key="eval_scheme_save").click().run()
+    assert not at.exception
+    assert any('Saved as "Entropy weights 2025" version 1' in s.value for s in at.success)
+    stored = _scheme_in_force(demo_url)
+    assert (stored.name, stored.version) == ("Entropy weights 2025", 1)
+    assert list(scoring.indicator_weights(stored)) == pytest.approx(list(w), abs=1e-12)
+    # Switching back to direct entry shows the stored weights, which rank as entropy did.
+    at.radio(key=wkey(at, "eval_method")).set_value("direct").run()
+    names = table.units["name_en"].where(table.units["name_en"].fillna("") != "", table.units["name"])
+    expected = scoring.evaluate(table.raw, table.units, scheme, w)
+    assert list(frame_with(at, "Rank move")["Unit"]) == list(names.loc[expected.rated().index])
+
+
+def test_settings_with_problems_cannot_be_saved(monkeypatch, demo_url):
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    assert not at.button(key="eval_scheme_save").disabled
+    for group in GROUP_IDS:
+        at.number_input(key=wkey(at, f"eval_group_{group}")).set_value(0.0).run()
+    assert at.button(key="eval_scheme_save").disabled
+    assert any("当前设置未生效" in c.value and "不能保存" in c.value for c in at.caption)
+    at.number_input(key=wkey(at, "eval_group_org")).set_value(1.0).run()
+    at.text_input(key=wkey(at, "eval_scheme_name")).set_value("  ").run()
+    assert at.button(key="eval_scheme_save").disabled
+    assert any("请填写方案名称" in c.value for c in at.caption)

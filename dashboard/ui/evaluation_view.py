@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.engine import Engine
 
 from dashboard import evaluation, indicators, publication, scoring, weighting
 from dashboard.i18n import Translator
@@ -20,13 +21,14 @@ from dashboard.ui import format as fmt
 from dashboard.ui.context import PageContext, read, widget_key
 from dashboard.ui.evaluation_frames import (
     AHP_PAIRS, SAATY_LABELS, WeightChoice, ahp_frame, ahp_result, baseline_table, build_scheme,
-    choice_signature, default_judgements, definitions_frame, drop_one_frame, grade_text, group_name,
+    choice_signature, fixed_weight_scheme, default_judgements, definitions_frame, drop_one_frame, grade_text, group_name,
     indicator_name, instrument_frame, judgement_text, move_text, objective_weights, plain_number,
     publications_frame, rank_band_chart, rank_band_frame, ranking_frame, region_names, scorecard_frame,
-    setting_problems, table_height, unit_labels, unrated_frame, weights_frame, worst_judgements,
+    same_definition, schemes_frame, setting_problems, table_height, unit_labels, unrated_frame, weights_frame, worst_judgements,
 )
 from models import db
 from models import evaluations as E
+from models.services.evaluation import save_scheme
 
 # ------------------------------------------------------------------------------------ constants
 WEIGHT_METHODS = ("direct", "ahp", "entropy", "critic", "blend")
@@ -36,7 +38,7 @@ FOURTH_LABELS = ("较差", "不合格")  # national name / Inner Mongolia name o
 MC_SEED = 2016  # fixed, so a Monte Carlo run can be repeated and quoted
 MC_DEFAULT_N, MC_DEFAULT_NOISE = 1000, 0.25
 PREVIEW_ROWS = 30
-PUBLISH_ACTOR = "evaluation page"  # audit actor of a publication made in the app
+PUBLISH_ACTOR = "evaluation page"  # audit actor of a publication or scheme version made in the app
 
 
 # ------------------------------------------------------------------------------------ controls
@@ -76,6 +78,16 @@ def value_widget_names(scheme: Scheme) -> list[str]:
     names += [f"eval_ahp_{i}_{j}" for i, j in AHP_PAIRS] + ["eval_subjective", "eval_objective", "eval_alpha"]
     names += ["eval_band_0", "eval_band_1", "eval_band_2", "eval_quota_0", "eval_quota_1", "eval_pass_score"]
     return names
+
+
+def forget_inputs(scheme: Scheme) -> None:
+    """Drop the kept weight and grading inputs (in every language), so that the controls start
+    again from the scheme in force; used after a scheme version has been stored."""
+    names = set(value_widget_names(scheme) + [f"eval_norm_{i.id}" for i in scheme.indicators]
+                + ["eval_aggregation", "eval_grade_mode", "eval_fourth"])
+    for key in list(st.session_state):
+        if isinstance(key, str) and key.rsplit("@", 1)[0] in names:
+            del st.session_state[key]
 
 
 def read_group_weights(scheme: Scheme, t: Translator) -> dict[str, float]:
@@ -172,6 +184,8 @@ def read_grading(base: Scheme, t: Translator) -> tuple[str, GradeRule, dict[str,
 
 def read_weights(base: Scheme, table: indicators.IndicatorTable, t: Translator) -> WeightChoice:
     """All weight, normalisation and grading controls; returns what to evaluate."""
+    if st.session_state.pop("eval_scheme_reseed", False):
+        forget_inputs(base)
     keep_hidden_values(value_widget_names(base) + [f"eval_norm_{i.id}" for i in base.indicators]
                        + ["eval_aggregation", "eval_grade_mode", "eval_fourth"])
     method = st.radio(t("evaluation.method"), WEIGHT_METHODS, horizontal=True, key=_default("eval_method", "direct"),
@@ -221,7 +235,7 @@ def read_weights(base: Scheme, table: indicators.IndicatorTable, t: Translator) 
 
 
 
-# ------------------------------------------------------------------------------------ store reads
+# ------------------------------------------------------------------------------------ store reads and writes
 @st.cache_data(show_spinner=False, max_entries=8)
 def _current_scheme_json(url: str, revision: int) -> str:
     return evaluation.current_scheme(db.get_engine(url)).to_json()
@@ -245,6 +259,31 @@ def _snapshot(url: str, revision: int, pub_id: int) -> dict | None:
 @st.cache_data(show_spinner=False, max_entries=8)
 def _verify(url: str, revision: int, pub_id: int) -> evaluation.VerifyOutcome:
     return evaluation.verify_publication(db.get_engine(url), pub_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _schemes(url: str, revision: int) -> pd.DataFrame:
+    return E.indicator_schemes(db.get_engine(url))
+
+
+def scheme_versions(ctx: PageContext) -> pd.DataFrame:
+    """Stored scheme versions, newest (the one in force) first."""
+    return _schemes(_url(ctx), ctx.revision)
+
+
+def store_scheme_version(engine: Engine, scheme: Scheme) -> tuple[int, bool]:
+    """(version, stored): `scheme` saved as the next version of its name, its definition carrying
+    that number. Nothing is stored when it is already the scheme in force (the latest stored
+    version) apart from the number; an older version's settings are stored again as a new one,
+    since saving is how an evaluator puts a scheme in force."""
+    stored = E.indicator_schemes(engine)
+    latest = E.latest_scheme(engine)
+    if latest is not None and same_definition(latest[1], scheme):
+        return int(stored["version"].iloc[0]), False
+    same_name = stored.loc[stored["name"] == scheme.name, "version"]
+    version = int(same_name.max()) + 1 if len(same_name) else 1
+    save_scheme(engine, replace(scheme, version=version), actor=PUBLISH_ACTOR)
+    return version, True
 
 
 def _url(ctx: PageContext) -> str:
@@ -278,6 +317,42 @@ def show_definitions(scheme: Scheme, weights: pd.Series, t: Translator) -> None:
     """The definition table (a static table: the formula texts wrap instead of being cut)."""
     frame = definitions_frame(scheme, weights, t)
     st.table(frame.style.format(precision=2), hide_index=True)
+
+
+def show_scheme_save(ctx: PageContext, choice: WeightChoice) -> None:
+    """Store the settings in force (weights, methods, grading) as a new scheme version without
+    publishing; the stored version becomes the scheme the page starts from."""
+    t = ctx.t
+    st.markdown(f"**{t('evaluation.scheme_save.title')}**")
+    st.caption(t("evaluation.scheme_save.intro"))
+    name = st.text_input(t("evaluation.scheme_save.name"), key=_default("eval_scheme_name", choice.scheme.name),
+                         max_chars=200).strip()
+    if not choice.applied:
+        st.caption(t("evaluation.scheme_save.not_applied"))
+    elif not name:
+        st.caption(t("evaluation.scheme_save.no_name"))
+    if st.button(t("evaluation.scheme_save.button"), key="eval_scheme_save", icon=":material/save:",
+                 disabled=not (choice.applied and name)):
+        scheme = replace(fixed_weight_scheme(choice.scheme, choice.weights), name=name)
+        version, created = store_scheme_version(ctx.engine, scheme)
+        key = "evaluation.scheme_save.done" if created else "evaluation.scheme_save.same"
+        st.session_state["eval_scheme_saved"] = (created, t(key, name=name, version=version))
+        st.session_state["eval_scheme_reseed"] = created
+        st.rerun()  # the store changed: the new revision reads the new scheme in force
+    if "eval_scheme_saved" in st.session_state:
+        created, message = st.session_state.pop("eval_scheme_saved")
+        (st.success if created else st.info)(message)
+
+
+def show_scheme_versions(ctx: PageContext) -> None:
+    """The stored scheme versions, newest (in force) first."""
+    t = ctx.t
+    st.markdown(f"**{t('evaluation.schemes.title')}**")
+    schemes = scheme_versions(ctx)
+    if schemes.empty:
+        st.info(t("evaluation.schemes.none"))
+    else:
+        st.dataframe(schemes_frame(schemes, t), hide_index=True, width="stretch", height=table_height(len(schemes)))
 
 
 def show_weights(choice: WeightChoice, result: scoring.EvaluationResult, t: Translator) -> None:
