@@ -183,13 +183,20 @@ def _write_usage(session: Session, records, *, due_day: int, now: datetime) -> I
     existing = {(u.instrument_id, u.year, u.month): u for u in session.exec(stmt)}
     unit_months = set()
     for rec in records:
-        iid, uid = ids[(rec["unit"], rec["inner_id"])]
-        values = {k: v for k, v in rec.items() if k not in ("unit", "inner_id")}
-        values["instrument_id"] = iid
+        iid, uid, values = _instrument_values(rec, ids)
         key = (iid, rec["year"], rec["month"])
         existing[key] = _upsert(session, existing.get(key), T.UsageMonthly, values, tally)
         unit_months.add((uid, rec["year"], rec["month"]))
     return tally.counts(_record_submissions(session, unit_months, due_day=due_day, now=now))
+
+
+def _instrument_values(rec: dict, ids: dict) -> tuple[int, int, dict]:
+    """(instrument id, unit id, column values) of a usage or service record: the file's unit and
+    internal asset number replaced by the instrument's id."""
+    iid, uid = ids[(rec["unit"], rec["inner_id"])]
+    values = {k: v for k, v in rec.items() if k not in ("unit", "inner_id")}
+    values["instrument_id"] = iid
+    return iid, uid, values
 
 
 def due_date(year: int, month: int, due_day: int) -> date:
@@ -224,9 +231,7 @@ def _write_services(session: Session, records, **_) -> ImportCounts:
     stmt = select(T.ServiceRecord).where(T.ServiceRecord.instrument_id.in_(instrument_ids))
     existing = {(s.instrument_id, s.start_time, s.applicant_unit): s for s in session.exec(stmt)}
     for rec in records:
-        iid, _ = ids[(rec["unit"], rec["inner_id"])]
-        values = {k: v for k, v in rec.items() if k not in ("unit", "inner_id")}
-        values["instrument_id"] = iid
+        iid, _, values = _instrument_values(rec, ids)
         key = (iid, rec["start_time"], rec["applicant_unit"])
         existing[key] = _upsert(session, existing.get(key), T.ServiceRecord, values, tally)
     return tally.counts()
