@@ -88,9 +88,21 @@ def cell_text(col: Column, value) -> str:
             return _wan_text(value)
         return format(Decimal(repr(value)), "f")  # never scientific notation
     text = str(value)
-    if col.kind in ("text", "enum") and text and text[0] in FORMULA_START:
-        return CSV_TEXT_MARK + text  # a spreadsheet must not run it; the importer strips the mark
-    return text
+    return neutralised(text) if col.kind in ("text", "enum") else text
+
+
+def neutralised(text: str) -> str:
+    """Text a spreadsheet would run as a formula, behind an apostrophe (the importer strips it)."""
+    return CSV_TEXT_MARK + text if text and text[0] in FORMULA_START else text
+
+
+def csv_document(header: list[str], rows) -> bytes:
+    """CSV as spreadsheet programs read Chinese best: UTF-8 with BOM, CRLF line ends."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def _wan_text(value: float) -> str:
@@ -102,12 +114,8 @@ def _wan_text(value: float) -> str:
 
 def csv_bytes(kind: str, frame: pd.DataFrame) -> bytes:
     columns = LAYOUTS[kind]
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers(kind))
-    for row in layout_rows(kind, frame):
-        writer.writerow([cell_text(col, v) for col, v in zip(columns, row)])
-    return buffer.getvalue().encode("utf-8-sig")
+    rows = ([cell_text(col, v) for col, v in zip(columns, row)] for row in layout_rows(kind, frame))
+    return csv_document(headers(kind), rows)
 
 
 def xlsx_bytes(kind: str, frame: pd.DataFrame) -> bytes:

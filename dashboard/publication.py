@@ -21,10 +21,8 @@ language; every text comes from the catalogues, every data text in HTML is escap
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
-import io
 import math
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -34,7 +32,7 @@ import pandas as pd
 
 from dashboard import scoring
 from dashboard.i18n import Translator, catalogue
-from dashboard.importer import CSV_TEXT_MARK, FORMULA_START
+from dashboard.exporter import csv_document, neutralised
 from dashboard.indicators import formula_params
 from dashboard.scheme import GROUP_IDS, Scheme
 
@@ -245,24 +243,14 @@ def unrated_headers(t: Translator) -> list[str]:
     return [t("pub.col.unit"), t("pub.col.unit_type"), t("pub.col.region"), t("pub.col.grade"), t("pub.col.reason")]
 
 
-def _csv_cell(text: str) -> str:
-    """A spreadsheet must not run a unit name as a formula."""
-    return CSV_TEXT_MARK + text if text and text[0] in FORMULA_START else text
-
-
 def notice_csv(snap: Mapping, t: Translator) -> bytes:
     """The public ranking as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese):
     rated units in rank order, then the units not rated with the reason."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    headers = ranking_headers(t)
-    writer.writerow(headers + [t("pub.col.reason")])
-    for row in ranking_rows(snap, t):
-        writer.writerow([_csv_cell(c) for c in row] + [""])
-    for name, unit_type, region, grade, reason in unrated_rows(snap, t):
-        row = ["", name, unit_type, region, ""] + ["" for _ in GROUP_IDS] + [grade, reason]
-        writer.writerow([_csv_cell(c) for c in row])
-    return buffer.getvalue().encode("utf-8-sig")
+    rows = [list(row) + [""] for row in ranking_rows(snap, t)]
+    rows += [["", name, unit_type, region, ""] + ["" for _ in GROUP_IDS] + [grade, reason]
+             for name, unit_type, region, grade, reason in unrated_rows(snap, t)]
+    return csv_document(ranking_headers(t) + [t("pub.col.reason")],
+                        ([neutralised(str(c)) for c in row] for row in rows))
 
 
 # --------------------------------------------------------------------------- HTML notice
