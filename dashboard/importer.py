@@ -97,14 +97,22 @@ DATA_ERROR_CODES = frozenset({
 })
 
 
-class FileReadError(Exception):
-    """The file cannot be read at all (a usage error, not a data error)."""
+class _CodedError(Exception):
+    """An error named by a catalogue code (`data.err.<code>`) with its message parameters."""
+
+    codes: frozenset = frozenset()
 
     def __init__(self, code: str, **params):
-        assert code in FILE_ERROR_CODES, code
+        assert code in self.codes, code
         super().__init__(code)
         self.code = code
         self.params = params
+
+
+class FileReadError(_CodedError):
+    """The file cannot be read at all (a usage error, not a data error)."""
+
+    codes = FILE_ERROR_CODES
 
 
 @dataclass(frozen=True)
@@ -305,14 +313,10 @@ def shown(text: str) -> str:
 # ---------------------------------------------------------------- parsing one cell
 
 
-class CellProblem(Exception):
+class CellProblem(_CodedError):
     """Raised by a cell parser; becomes a CellError with the row and column added."""
 
-    def __init__(self, code: str, **params):
-        assert code in DATA_ERROR_CODES, code
-        super().__init__(code)
-        self.code = code
-        self.params = params
+    codes = DATA_ERROR_CODES
 
 
 def parse_cell(text: str, col: Column, ref: ImportReference):
