@@ -1,7 +1,7 @@
 """The app shell: sidebar language and year, demo notice, navigation."""
 
 from models import tables as T
-from models.db import make_engine, init_store
+from models.db import bump_revision, init_store, make_engine
 from sqlmodel import Session
 from tests.apptest_utils import open_app
 from tests.factories import small_registry
@@ -34,8 +34,9 @@ def test_demo_notice_only_when_demo_data_loaded(monkeypatch, db_url):
     eng = _store(db_url)
     at = open_app(monkeypatch, db_url)
     assert not at.sidebar.warning
-    with Session(eng) as s:
+    with Session(eng) as s:  # as the demo loader does: mark the data changed in the same write
         s.add(T.StoreMeta(key="demo_seed", value="2016"))
+        bump_revision(s)
         s.commit()
     at = open_app(monkeypatch, db_url)
     assert "演示数据" in at.sidebar.warning[0].value and "2016" in at.sidebar.warning[0].value

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.runtime.pages_manager import PagesManager
@@ -96,10 +95,10 @@ def page_context() -> PageContext:
 # Cached reads. The (url, revision) pair is the cache key: any write bumps the revision, so a
 # page never shows stale data, and unchanged data are read from the store only once.
 @st.cache_data(show_spinner=False, max_entries=32)
-def _cached(name: str, url: str, revision: int, *args) -> pd.DataFrame:
+def _cached(name: str, url: str, revision: int, *args):
     return getattr(queries, name)(db.get_engine(url), *args)
 
 
-def read(ctx: PageContext, query_name: str, *args) -> pd.DataFrame:
+def read(ctx: PageContext, query_name: str, *args):
     """Run `models.queries.<query_name>(engine, *args)` through the revision-keyed cache."""
     return _cached(query_name, ctx.engine.url.render_as_string(hide_password=False), ctx.revision, *args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.i18n import LANGUAGES, Translator
-from dashboard.ui.context import LANG_KEY, YEAR_KEY, carry_widget_state, current_lang, store_engine
+from dashboard.ui.context import LANG_KEY, YEAR_KEY, carry_widget_state, current_lang, page_context, read, store_engine
 from models import queries
 from models import tables as T
 
@@ -32,7 +32,7 @@ def ensure_demo_data() -> None:
 
 def render_sidebar() -> Translator:
     """Language, year and the demo notice; returns the translator for the chosen language."""
-    engine = store_engine()
+    ctx = page_context()  # its revision keys the cached reads below: no queries on a plain rerun
     st.session_state.setdefault(LANG_KEY, LANGUAGES[0])
     t = Translator(st.session_state[LANG_KEY])
     with st.sidebar:
@@ -42,7 +42,7 @@ def render_sidebar() -> Translator:
             t("shell.language"), LANGUAGES, key=LANG_KEY, format_func=lambda code: t(f"lang.{code}"),
             horizontal=True, on_change=carry_widget_state,
         )
-        years = queries.usage_years(engine)
+        years = read(ctx, "usage_years")
         if years:
             if st.session_state.get(YEAR_KEY) not in years:
                 st.session_state[YEAR_KEY] = years[-1]
@@ -50,7 +50,7 @@ def render_sidebar() -> Translator:
         else:
             st.session_state[YEAR_KEY] = None
             st.caption(t("shell.no_usage_years"))
-        seed = queries.store_meta(engine, "demo_seed")
+        seed = read(ctx, "store_meta", "demo_seed")
         if seed is not None:
             st.warning(t("shell.demo_notice", seed=seed), icon=":material/science:")
     return t
@@ -58,7 +58,7 @@ def render_sidebar() -> Translator:
 
 def demo_banner(t: Translator) -> None:
     """A demonstration-data label above every page (the entry script renders it before the page)."""
-    if queries.store_meta(store_engine(), "demo_seed") is not None:
+    if read(page_context(), "store_meta", "demo_seed") is not None:
         st.caption(t("shell.demo_caption"))
 
 
