@@ -19,6 +19,14 @@ class PolicyDefaults:
     report_due_day: int = 10  # [I] monthly usage is due by this day of the following month
     # [I] Lower edges of the value bands of the overview (CNY): 5–10万, 10–50万, 50–200万, ≥200万.
     value_band_edges_cny: tuple[float, ...] = (50_000, 100_000, 500_000, 2_000_000)
+    # [I] Alternative low-use line: a share of the instrument's rated hours (used when the
+    # utilisation page switches the idle rule from absolute hours to a share).
+    low_use_share_of_rated: float = 0.5
+    # Fees (policy_facts.md, "Fees"): 折旧 per hour = annual depreciation / rated annual hours;
+    # maintenance ≈ 6 % of original value per year (figure quoted in fee studies).
+    maintenance_share_per_year: float = 0.06
+    depreciation_years: float = 10  # [I] straight-line service life of an instrument, years
+    residual_share: float = 0.0  # [I] salvage value share at the end of the service life
 
 
 DEFAULTS = PolicyDefaults()

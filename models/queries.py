@@ -99,6 +99,23 @@ def usage_monthly_for(engine: Engine, instrument_id: int) -> pd.DataFrame:
     return _frame(engine, stmt)
 
 
+def usage_monthly(engine: Engine, year: int | None = None) -> pd.DataFrame:
+    """Monthly usage rows of every instrument (all years, or one year), ordered by instrument and
+    month. Columns: instrument_id, year, month, effective_hours, external_hours, samples,
+    downtime_hours."""
+    U = T.UsageMonthly
+    stmt = select(U.instrument_id, U.year, U.month, U.effective_hours, U.external_hours, U.samples,
+                  U.downtime_hours)
+    if year is not None:
+        stmt = stmt.where(U.year == year)
+    df = _frame(engine, stmt.order_by(U.instrument_id, U.year, U.month))
+    for col in ("effective_hours", "external_hours", "downtime_hours"):
+        df[col] = df[col].astype(float)
+    for col in ("year", "month", "samples"):
+        df[col] = df[col].astype("int64")
+    return df
+
+
 def usage_years(engine: Engine) -> list[int]:
     """Years that have any usage data, ascending."""
     with engine.connect() as conn:

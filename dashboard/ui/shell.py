@@ -13,7 +13,11 @@ PAGES = (
     # (file, catalogue key of the title, icon)
     ("pages/overview.py", "nav.overview", ":material/dashboard:"),
     ("pages/registry.py", "nav.registry", ":material/inventory_2:"),
+    ("pages/utilisation.py", "nav.utilisation", ":material/speed:"),
+    ("pages/layout.py", "nav.layout", ":material/grid_view:"),
     ("pages/evaluation.py", "nav.evaluation", ":material/leaderboard:"),
+    ("pages/quality.py", "nav.quality", ":material/fact_check:"),
+    ("pages/report.py", "nav.report", ":material/summarize:"),
     ("pages/data.py", "nav.data", ":material/upload_file:"),
 )
 
