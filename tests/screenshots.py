@@ -18,20 +18,30 @@ SHOTS = (
     ("overview-en", "", "en"),
     ("registry-zh", "registry", "zh"),
     ("registry-en", "registry", "en"),
+    ("utilisation-zh", "utilisation", "zh"),
+    ("utilisation-en", "utilisation", "en"),
+    ("layout-zh", "layout", "zh"),
+    ("layout-en", "layout", "en"),
     ("evaluation-zh", "evaluation", "zh"),
     ("evaluation-en", "evaluation", "en"),
+    ("quality-zh", "quality", "zh"),
+    ("quality-en", "quality", "en"),
+    ("report-zh", "report", "zh"),
+    ("report-en", "report", "en"),
     ("data-zh", "data", "zh"),
     ("data-en", "data", "en"),
 )
 
 
-def take(out: Path, db_url: str | None = None) -> list[Path]:
+def take(out: Path, db_url: str | None = None, only: str | None = None) -> list[Path]:
+    """Shoot every page of SHOTS (or only those whose stem contains `only`) into `out`."""
     out.mkdir(parents=True, exist_ok=True)
+    shots = [shot for shot in SHOTS if only is None or only in shot[0]]
     saved = []
     with tempfile.TemporaryDirectory() as tmp:
         url = db_url or f"sqlite:///{Path(tmp) / 'screens.sqlite'}"
         with running_app(url, startup_timeout=300) as app, browser_page(width=1440, height=1500) as page:
-            for stem, path, lang in SHOTS:
+            for stem, path, lang in shots:
                 page.goto(f"{app}/{path}")
                 # The year picker appears once the store has data (after the first-start demo load).
                 page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').wait_for(timeout=300_000)
@@ -50,8 +60,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--database-url", default=None, help="store to show (default: fresh demo store)")
+    parser.add_argument("--only", default=None, help="shoot only pages whose file stem contains this text")
     args = parser.parse_args()
-    for path in take(Path(args.out), args.database_url):
+    for path in take(Path(args.out), args.database_url, args.only):
         print(path)
 
 
