@@ -17,6 +17,7 @@ from dashboard import registry as R
 from dashboard.i18n import Translator
 from dashboard.national import INSTRUMENT_COLUMNS, SHARE_MODES, STATUSES, WAN
 from dashboard.ui import charts
+from dashboard.ui import fees_view
 from dashboard.ui import format as fmt
 from dashboard.ui.context import PageContext, read, widget_key
 from dashboard.ui.labels import localised
@@ -158,7 +159,8 @@ def choose_instrument(filtered: pd.DataFrame, t: Translator) -> pd.Series:
 
 
 def show_detail(row: pd.Series, classes: pd.DataFrame, ctx: PageContext) -> None:
-    """The instrument's national record beside its monthly use, rated line and yearly totals."""
+    """The instrument's national record beside its monthly use, rated line and yearly totals; below
+    them the fee calculator (cost price per machine hour against the listed fee)."""
     t = ctx.t
     record_col, usage_col = st.columns([2, 3])
     with record_col:
@@ -169,11 +171,12 @@ def show_detail(row: pd.Series, classes: pd.DataFrame, ctx: PageContext) -> None
         monthly = read(ctx, "usage_monthly_for", int(row["id"]))
         if monthly.empty:
             st.info(t("registry.detail.no_usage"))
-            return
-        rated = policy.rated_hours(row["purpose"])
-        series = {"effective_hours": t("registry.series.effective"), "external_hours": t("registry.series.external")}
-        titles = {"month": t("registry.axis.month"), "hours": t("registry.axis.hours"),
-                  "series": t("registry.axis.series"), "rated": t("registry.axis.rated_monthly")}
-        st.altair_chart(charts.usage_history(R.monthly_history(monthly), series, rated / 12, titles), width="stretch")
-        st.caption(t("registry.detail.rated_note", purpose=t.enum("purpose", row["purpose"]), rated=fmt.number(rated)))
-        st.table(annual_table(R.annual_history(monthly, row["purpose"]), t), hide_index=True)
+        else:
+            rated = policy.rated_hours(row["purpose"])
+            series = {"effective_hours": t("registry.series.effective"), "external_hours": t("registry.series.external")}
+            titles = {"month": t("registry.axis.month"), "hours": t("registry.axis.hours"),
+                      "series": t("registry.axis.series"), "rated": t("registry.axis.rated_monthly")}
+            st.altair_chart(charts.usage_history(R.monthly_history(monthly), series, rated / 12, titles), width="stretch")
+            st.caption(t("registry.detail.rated_note", purpose=t.enum("purpose", row["purpose"]), rated=fmt.number(rated)))
+            st.table(annual_table(R.annual_history(monthly, row["purpose"]), t), hide_index=True)
+    fees_view.show_instrument_fees(row, monthly, ctx)
