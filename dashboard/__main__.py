@@ -1,4 +1,4 @@
-"""Command line: `python -m dashboard {init|demo|import|export|bench|evaluate} ...`.
+"""Command line: `python -m dashboard {init|demo|import|export|bench|evaluate|report} ...`.
 
 Every command works on the store selected by `DATABASE_URL` (default: the SQLite file under
 data/), creating the schema and reference data first when they are missing. Help and messages
@@ -56,6 +56,14 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     evaluate.add_argument("--year", type=int, required=True, help=t("pub.cli.help.year"))
     evaluate.add_argument("--scheme", default=None, help=t("pub.cli.help.scheme"))
     evaluate.add_argument("--format", choices=("text", "csv", "json"), default="text", help=t("pub.cli.help.format"))
+
+    report = sub.add_parser("report", help=t("report.cli.help.report"))
+    report.add_argument("--year", type=int, required=True, help=t("report.cli.help.year"))
+    report.add_argument("--out", required=True, help=t("report.cli.help.out"))
+    report.add_argument("--xlsx", default=None, help=t("report.cli.help.xlsx"))
+    # Also accepted after the command (`report --year Y --lang en`); SUPPRESS keeps a --lang given
+    # before the command from being overwritten by this default.
+    report.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=t("report.cli.help.lang"))
     return p
 
 
@@ -85,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         from dashboard.evaluation import run_evaluate
 
         return run_evaluate(engine, args, t)
+    if args.command == "report":
+        from dashboard.report_html import run_report
+
+        return run_report(engine, args, t)
     from dashboard.transfer import run_export
 
     return run_export(engine, args, t)
