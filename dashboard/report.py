@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import census
+from dashboard import formatting as fmt
 from dashboard import policy as P
 from dashboard.i18n import Translator
 from dashboard.national import FUNDINGS, SHARE_MODES, UNIT_TYPES, WAN
@@ -453,8 +454,6 @@ def label_of(breakdown_id: str, row: pd.Series, t: Translator) -> str:
 
 
 def _band_label(lower: float, upper: float | None, t: Translator) -> str:
-    from dashboard.ui import format as fmt  # formatting helpers; no Streamlit inside
-
     return fmt.value_band(lower, upper, t)
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 from dashboard import report as R
 from dashboard.i18n import Translator
 from dashboard.national import WAN
-from dashboard.ui import format as fmt
+from dashboard import formatting as fmt
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -180,7 +180,7 @@ def bar_chart(labels: list[str], values: list[float], x_title: str, number_forma
 
 def region_map(frame: pd.DataFrame, labels: list[str], legend_title: str) -> alt.LayerChart:
     """The three banners coloured by their instrument count (zones rolled up), with names."""
-    from dashboard.ui.charts import banner_features  # reads the reference GeoJSON; no Streamlit inside
+    from dashboard.geo import banner_features
 
     counts = dict(zip(frame["key"], frame["instruments"]))
     names = dict(zip(frame["key"], labels))

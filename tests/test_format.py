@@ -3,7 +3,7 @@
 import pytest
 
 from dashboard.i18n import Translator
-from dashboard.ui import format as fmt
+from dashboard import formatting as fmt
 
 ZH, EN = Translator("zh"), Translator("en")
 

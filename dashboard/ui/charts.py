@@ -4,34 +4,15 @@ never raw usage rows and never the translator, so a chart is a pure function of 
 from __future__ import annotations
 
 import copy
-import json
-from functools import lru_cache
-from pathlib import Path
 
 import altair as alt
 import pandas as pd
 
-BANNERS_GEOJSON = Path(__file__).resolve().parents[2] / "data" / "reference" / "alxa_152900_banners.geojson"
+from dashboard.geo import banner_features
 
 PRIMARY = "#1f6f8b"  # theme primary colour (streamlit_config/config.toml)
 ACCENT = "#d9822b"  # unit points and external hours: orange reads well on the blue scale
 MAP_HEIGHT = 430
-
-
-@lru_cache(maxsize=1)
-def banner_features() -> tuple[dict, ...]:
-    """The three banner outlines, read from disk once per process; properties.code is the
-    region code as text (the file carries it as the integer adcode)."""
-    data = json.loads(BANNERS_GEOJSON.read_text(encoding="utf-8"))
-    features = []
-    for feature in data["features"]:
-        props = feature["properties"]
-        features.append({
-            "type": "Feature",
-            "geometry": feature["geometry"],
-            "properties": {"code": str(props["adcode"]), "centroid": props.get("centroid") or props.get("center")},
-        })
-    return tuple(features)
 
 
 def _features_with(regions: pd.DataFrame) -> list[dict]:

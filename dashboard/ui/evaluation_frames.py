@@ -24,7 +24,7 @@ from dashboard import indicators, publication, scoring, weighting
 from dashboard.i18n import Translator
 from dashboard.scheme import GROUP_IDS, GradeRule, Scheme, SchemeError
 from dashboard.ui import charts
-from dashboard.ui import format as fmt
+from dashboard import formatting as fmt
 from dashboard.ui.labels import localised
 
 # ------------------------------------------------------------------------------------ constants

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from dashboard import evaluation, indicators, publication, scoring, weighting
 from dashboard.i18n import Translator
 from dashboard.scheme import AGGREGATIONS, GRADE_MODES, GROUP_IDS, METHODS, GradeRule, Scheme
-from dashboard.ui import format as fmt
+from dashboard import formatting as fmt
 from dashboard.ui.context import PageContext, read, widget_key
 from dashboard.ui.evaluation_frames import (
     AHP_PAIRS, SAATY_LABELS, WeightChoice, ahp_frame, ahp_result, baseline_table, build_scheme,

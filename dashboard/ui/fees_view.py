@@ -17,7 +17,7 @@ from dashboard import fees as F
 from dashboard import policy as P
 from dashboard.i18n import Translator
 from dashboard.national import WAN
-from dashboard.ui import format as fmt
+from dashboard import formatting as fmt
 from dashboard.ui.context import PageContext, widget_key
 from dashboard.ui.labels import localised
 

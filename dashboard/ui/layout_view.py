@@ -15,13 +15,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard import formatting as fmt
 from dashboard import layout as L
 from dashboard import policy as P
 from dashboard.census import banner_of
+from dashboard.geo import banner_features
 from dashboard.i18n import Translator
 from dashboard.national import WAN
 from dashboard.ui import charts
-from dashboard.ui import format as fmt
 from dashboard.ui.context import widget_key
 from dashboard.ui.labels import localised
 from dashboard.utilisation import LoadLines
@@ -299,7 +300,7 @@ def map_features(frame: pd.DataFrame) -> list[dict]:
     """The banner outlines carrying the figures of `frame` (banners without a row get zeros)."""
     rows = frame.set_index("code").to_dict("index")
     out = []
-    for feature in charts.banner_features():
+    for feature in banner_features():
         feature = copy.deepcopy(feature)
         code = feature["properties"]["code"]
         row = rows.get(code, {})

@@ -14,7 +14,7 @@ from dashboard import census
 from dashboard.i18n import Translator
 from dashboard.national import FUNDINGS, UNIT_TYPES, WAN
 from dashboard.ui import charts
-from dashboard.ui import format as fmt
+from dashboard import formatting as fmt
 from dashboard.ui.context import widget_key
 from dashboard.ui.labels import localised
 

@@ -18,7 +18,7 @@ import streamlit as st
 from dashboard import quality as Q
 from dashboard.i18n import Translator
 from dashboard.policy import DEFAULTS, PolicyDefaults
-from dashboard.ui import format as fmt
+from dashboard import formatting as fmt
 from dashboard.ui.context import widget_key
 from dashboard.ui.labels import localised
 

@@ -18,7 +18,7 @@ from dashboard.i18n import Translator
 from dashboard.national import INSTRUMENT_COLUMNS, SHARE_MODES, STATUSES, WAN
 from dashboard.ui import charts
 from dashboard.ui import fees_view
-from dashboard.ui import format as fmt
+from dashboard import formatting as fmt
 from dashboard.ui.context import PageContext, read, widget_key
 from dashboard.ui.labels import localised
 

@@ -20,7 +20,7 @@ from dashboard import registry as R
 from dashboard import utilisation as U
 from dashboard.i18n import Translator
 from dashboard.national import WAN
-from dashboard.ui import format as fmt
+from dashboard import formatting as fmt
 from dashboard.ui.charts import ACCENT, PRIMARY
 from dashboard.ui.context import widget_key
 from dashboard.ui.labels import localised
