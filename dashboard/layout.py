@@ -17,10 +17,18 @@ Terms, as shown in the page's definitions table:
 - Demand is read from the service records of the year whose user type is 外部用户 (outside the
   holding unit): internal use is the holder's own and already sits in the effective hours, and it
   says nothing about what the rest of the league needs. A record counts for the class of the
-  instrument that served it and for the region of the *client* (client_region_code). Its hours
-  are the service duration end_time − start_time ("duration" basis, clipped at 0), or the national
-  服务量 field ("quantity" basis). Clients outside the league or without a region are reported
-  apart and enter no cell.
+  instrument that served it and for the region of the *client* (client_region_code). Clients
+  outside the league or without a region are reported apart and enter no cell.
+- The hours of a record (the demand *basis*, `BASES`; the first is the default):
+  - "quantity" (default): the national field 服务量 (ServiceRecord.service_quantity), the machine
+    hours the holder reports for the service, including preparation and necessary post-processing
+    and excluding idle running — the same notion as the effective hours that spare capacity is
+    measured in. Blank counts 0, negative values are clipped at 0. Caveat: the national definition
+    lets some holders report samples, tests or trainees there instead of hours.
+  - "duration": the wall-clock span end_time − start_time (clipped at 0). A service that runs over
+    several days counts its nights and days off too (in the 2025 demo the durations add up to about
+    2.6× the reported 服务量), so demand would look far larger than capacity; it is kept as an
+    option to show the elapsed time clients tie an instrument up for.
 - Gap = demand hours − spare capacity (h). Finding (a) lists cells with gap > 0.
 """
 
@@ -37,7 +45,8 @@ from dashboard.utilisation import LOAD_IDLE, LOAD_SATURATED, LoadLines, load_cla
 EXTERNAL_USER = "外部用户"
 LEVELS = (2, 4)
 ALL_CLASSES = ""  # the class key of level 0: every instrument in one class
-BASES = ("duration", "quantity")
+BASES = ("quantity", "duration")  # demand basis; BASES[0] is the default
+DEFAULT_BASIS = BASES[0]
 
 MATRIX_COLUMNS = [
     "class_code", "region_code", "instruments", "value_cny", "in_service", "effective_hours",
@@ -95,12 +104,13 @@ def instrument_load(annual: pd.DataFrame, lines: LoadLines = LoadLines()) -> pd.
 # ---- demand ----------------------------------------------------------------------------------
 
 
-def service_hours(services: pd.DataFrame, basis: str = "duration") -> pd.Series:
-    """Hours of each service record: end_time − start_time (never below 0), or 服务量."""
+def service_hours(services: pd.DataFrame, basis: str = DEFAULT_BASIS) -> pd.Series:
+    """Hours of each service record: 服务量 ("quantity", blank → 0), or end_time − start_time
+    ("duration"); never below 0."""
+    if basis not in BASES:
+        raise ValueError(f"unknown demand basis {basis!r}; expected one of {BASES}")
     if basis == "quantity":
         return services["service_quantity"].astype(float).fillna(0.0).clip(lower=0.0)
-    if basis != "duration":
-        raise ValueError(f"unknown demand basis {basis!r}; expected one of {BASES}")
     delta = pd.to_datetime(services["end_time"]) - pd.to_datetime(services["start_time"])
     return (delta.dt.total_seconds() / 3600.0).fillna(0.0).clip(lower=0.0)
 
@@ -111,7 +121,7 @@ def external_demand(
     regions: pd.DataFrame,
     level: int = 2,
     zones: bool = False,
-    basis: str = "duration",
+    basis: str = DEFAULT_BASIS,
 ) -> pd.DataFrame:
     """One row per external service record (user type 外部用户) of an instrument in `annual`.
 
@@ -164,7 +174,7 @@ def class_region_matrix(
     lines: LoadLines = LoadLines(),
     level: int = 2,
     zones: bool = False,
-    basis: str = "duration",
+    basis: str = DEFAULT_BASIS,
 ) -> pd.DataFrame:
     """One row per class × region: every class that has an instrument or league demand, crossed
     with every region of `region_order` (empty cells carry zeros).

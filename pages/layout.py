@@ -32,7 +32,7 @@ view.show_cards(view.summary_cards(a, t))
 if a.demand.empty:
     st.info(t("layout.no_services", year=ctx.year), icon=":material/receipt_long:")
 with st.expander(t("layout.definitions"), icon=":material/functions:"):
-    st.table(view.definitions_table(t, controls.lines), hide_index=True)
+    st.table(view.definitions_table(t, controls.lines, basis=controls.basis), hide_index=True)
 
 st.subheader(t("layout.matrix.title"))
 view.show_matrix(a, labels, t)

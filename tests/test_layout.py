@@ -16,7 +16,8 @@ The fixture: four regions (three banners; zone Z01 lies in 152921) and eight ins
 Lines 800 h (idle) / 1200 h (saturated): idle in service B, C, H, I; saturated D. Spare capacity
 (in service and 外部共享): A 200, B 900, D 0, H 800, G 300 (C, I not open; E scrapped).
 
-Service records of 2025 (duration = end − start):
+Service records of 2025. Demand hours are the 服务量 (service_quantity, the default "quantity"
+basis); the "duration" basis takes end − start instead, which counts the nights of s2, s8, s10:
 
 | rec | instr. | user  | client region | duration | 服务量 | amount |
 |-----|--------|-------|---------------|----------|--------|--------|
@@ -30,6 +31,23 @@ Service records of 2025 (duration = end − start):
 | s8  | B      | 外部  | 152922        |  30 h    |  12    |  3,000 |
 | s9  | G      | 外部  | 152923        |  12 h    |  12    |  1,200 |
 | s10 | A      | 外部  | 152923        | 960 h    | 320    | 20,000 |
+
+s4 is internal (left out); s6's client is outside the league and s7's has no region: both are
+reported apart (8 h and 2 h on either basis) and enter no cell. The league demand by cell (class of
+the serving instrument × the client's banner; Z01 rolled up into 152921) against the spare capacity:
+
+| cell         | records    | 服务量 h          | duration h        | spare | gap 服务量 | gap duration |
+|--------------|------------|-------------------|-------------------|-------|------------|--------------|
+| 01 × 152921  | s1 s2 s3   | 4 + 24 + 10 = 38  | 4 + 56 + 10 = 70  | 1100  | −1062      | −1030        |
+| 01 × 152922  | s8         | 12                | 30                |    0  |    12      |    30        |
+| 01 × 152923  | s10        | 320               | 960               |  800  |  −480      |   160        |
+| 07 × 152921  | —          | 0                 | 0                 |  300  |  −300      |  −300        |
+| 07 × 152923  | s5 s9      | 6 + 12 = 18       | 6 + 12 = 18       |    0  |    18      |    18        |
+| league total | 7 records  | 388               | 1078              | 2200  |            |              |
+
+In 01 × 152921, s1 and s2 were served by A in the same banner (local: 28 h by 服务量, 60 h by
+duration) and s3 by D in 152923 (elsewhere: 10 h). Over capacity by 服务量: 07 × 152923 (18),
+01 × 152922 (12); by duration also 01 × 152923 (160), which is only the nights of s10.
 """
 
 from __future__ import annotations
@@ -170,11 +188,21 @@ def test_spare_capacity_follows_the_saturation_line(annual):
 # ---- demand ----------------------------------------------------------------------------------
 
 
-def test_service_hours_by_duration_and_by_quantity(services):
-    assert L.service_hours(services).tolist() == [4.0, 56.0, 10.0, 20.0, 6.0, 8.0, 2.0, 30.0, 12.0, 960.0]
+def test_the_default_basis_is_the_service_quantity():
+    assert L.BASES == ("quantity", "duration")
+    assert L.DEFAULT_BASIS == "quantity"
+
+
+def test_service_hours_by_quantity_and_by_duration(services):
+    # The default: 服务量 as reported.
+    assert L.service_hours(services).tolist() == [4.0, 24.0, 10.0, 20.0, 6.0, 8.0, 2.0, 12.0, 12.0, 320.0]
     assert L.service_hours(services, "quantity").tolist() == [4.0, 24.0, 10.0, 20.0, 6.0, 8.0, 2.0, 12.0, 12.0, 320.0]
+    # s2: 1 Mar 09:00 → 3 Mar 17:00 = 56 h; s8: 10 May 08:00 → 11 May 14:00 = 30 h; s10: 40 days = 960 h.
+    assert L.service_hours(services, "duration").tolist() == [4.0, 56.0, 10.0, 20.0, 6.0, 8.0, 2.0, 30.0, 12.0, 960.0]
     backwards = services.iloc[:1].assign(end_time=pd.Timestamp("2025-01-10 09:00"))
-    assert L.service_hours(backwards).tolist() == [0.0]
+    assert L.service_hours(backwards, "duration").tolist() == [0.0]
+    blank_or_negative = services.iloc[:3].assign(service_quantity=[float("nan"), -3.0, 7.5])
+    assert L.service_hours(blank_or_negative).tolist() == [0.0, 0.0, 7.5]
     with pytest.raises(ValueError):
         L.service_hours(services, "samples")
 
@@ -189,6 +217,9 @@ def test_external_demand_keeps_outside_users_only(annual, services):
     assert by_id.loc[6, "client_scope"] == "outside" and pd.isna(by_id.loc[6, "client_region"])
     assert by_id.loc[7, "client_scope"] == "unknown"
     assert by_id.loc[10, "class_code"] == "01"
+    assert (by_id.loc[10, "hours"], by_id.loc[2, "hours"]) == (320.0, 24.0)  # 服务量 by default
+    by_duration = L.external_demand(services, annual, REGIONS, basis="duration").set_index("service_id")
+    assert (by_duration.loc[10, "hours"], by_duration.loc[2, "hours"]) == (960.0, 56.0)
     # A record of an instrument that is not in the year's register is dropped.
     stray = pd.concat([services, services.iloc[:1].assign(id=99, instrument_id=99)], ignore_index=True)
     assert 99 not in set(L.external_demand(stray, annual, REGIONS)["service_id"])
@@ -196,10 +227,13 @@ def test_external_demand_keeps_outside_users_only(annual, services):
 
 def test_demand_scope_totals(annual, services):
     totals = L.demand_scope_totals(L.external_demand(services, annual, REGIONS)).set_index("client_scope")
-    # league: s1 s2 s3 s5 s8 s9 s10 = 4+56+10+6+30+12+960 h; 1000+5000+2000+600+3000+1200+20000 CNY
-    assert totals.loc["league"].tolist() == [7, 1078.0, 32800.0]
+    # league: s1 s2 s3 s5 s8 s9 s10 = 4+24+10+6+12+12+320 h; 1000+5000+2000+600+3000+1200+20000 CNY
+    assert totals.loc["league"].tolist() == [7, 388.0, 32800.0]
     assert totals.loc["outside"].tolist() == [1, 8.0, 800.0]
     assert totals.loc["unknown"].tolist() == [1, 2.0, 100.0]
+    by_duration = L.demand_scope_totals(L.external_demand(services, annual, REGIONS, basis="duration"))
+    # league: 4+56+10+6+30+12+960 h
+    assert by_duration.set_index("client_scope").loc["league"].tolist() == [7, 1078.0, 32800.0]
 
 
 # ---- the matrix ------------------------------------------------------------------------------
@@ -221,26 +255,31 @@ def test_matrix_cell_with_a_zone_rolled_up(annual, services):
     assert left["mean_utilisation"] == pytest.approx((1000 / 1400 + 300 / 1400 + 500 / 1400) / 3)
     assert (left["idle"], left["saturated"], left["open_instruments"]) == (2, 0, 2)
     assert left["spare_hours"] == 200 + 900
-    # s1 (4 h), s2 (56 h, client in Z01), s3 (10 h, served by D in 152923)
-    assert (left["demand_services"], left["demand_hours"], left["demand_amount_cny"]) == (3, 70.0, 8000.0)
-    assert (left["demand_local_hours"], left["demand_elsewhere_hours"]) == (60.0, 10.0)
-    assert left["gap_hours"] == 70 - 1100
+    # s1 (4 h), s2 (24 h, client in Z01), s3 (10 h, served by D in 152923)
+    assert (left["demand_services"], left["demand_hours"], left["demand_amount_cny"]) == (3, 38.0, 8000.0)
+    assert (left["demand_local_hours"], left["demand_elsewhere_hours"]) == (28.0, 10.0)
+    assert left["gap_hours"] == 38 - 1100
 
 
-def test_matrix_cell_over_capacity(annual, services):
+def test_matrix_cell_over_capacity_only_by_duration(annual, services):
     ejin = cell(L.class_region_matrix(annual, services, REGIONS), "01", "152923")
     # D (saturated), H (idle, exempt, but declared 外部共享), I (idle, internal)
     assert (ejin["instruments"], ejin["value_cny"], ejin["effective_hours"]) == (3, 1_600_000, 2400)
     assert ejin["mean_utilisation"] == pytest.approx(2400 / 4200)
     assert (ejin["idle"], ejin["saturated"], ejin["open_instruments"], ejin["spare_hours"]) == (2, 1, 2, 800.0)
-    assert (ejin["demand_services"], ejin["demand_hours"], ejin["demand_local_hours"]) == (1, 960.0, 0.0)
-    assert ejin["gap_hours"] == 160.0
+    # s10: 320 h of 服务量, served by A in 152921 → within H's 800 spare hours.
+    assert (ejin["demand_services"], ejin["demand_hours"], ejin["demand_local_hours"]) == (1, 320.0, 0.0)
+    assert ejin["gap_hours"] == -480.0
+    # By duration s10 spans 40 days = 960 h, 160 h more than the spare capacity.
+    by_duration = cell(L.class_region_matrix(annual, services, REGIONS, basis="duration"), "01", "152923")
+    assert (by_duration["spare_hours"], by_duration["demand_hours"], by_duration["demand_local_hours"]) == (800.0, 960.0, 0.0)
+    assert (by_duration["demand_elsewhere_hours"], by_duration["gap_hours"]) == (960.0, 160.0)
 
 
 def test_matrix_cells_without_instruments_or_in_service_ones(annual, services):
     matrix = L.class_region_matrix(annual, services, REGIONS)
     right = cell(matrix, "01", "152922")
-    assert (right["instruments"], right["spare_hours"], right["demand_hours"], right["gap_hours"]) == (0, 0.0, 30.0, 30.0)
+    assert (right["instruments"], right["spare_hours"], right["demand_hours"], right["gap_hours"]) == (0, 0.0, 12.0, 12.0)
     assert math.isnan(right["mean_utilisation"])
     scrapped = cell(matrix, "02", "152923")  # E only, awaiting scrapping
     assert (scrapped["instruments"], scrapped["value_cny"], scrapped["in_service"]) == (1, 300_000, 0)
@@ -259,7 +298,11 @@ def test_matrix_totals_match_the_inputs(annual, services):
     assert matrix["instruments"].sum() == 8
     assert matrix["value_cny"].sum() == 3_900_000
     assert matrix["spare_hours"].sum() == 200 + 900 + 800 + 300
-    assert matrix["demand_hours"].sum() == 1078  # league clients only
+    assert matrix["demand_hours"].sum() == 388  # league clients only: 4+24+10+6+12+12+320
+    assert matrix["demand_amount_cny"].sum() == 32_800
+    by_duration = L.class_region_matrix(annual, services, REGIONS, basis="duration")
+    assert by_duration["demand_hours"].sum() == 1078  # 4+56+10+6+30+12+960
+    assert (by_duration["spare_hours"].sum(), by_duration["demand_services"].sum()) == (2200, 7)
 
 
 def test_matrix_with_zones_separately(annual, services):
@@ -271,31 +314,38 @@ def test_matrix_with_zones_separately(annual, services):
     assert (proper["demand_hours"], proper["demand_local_hours"], proper["gap_hours"]) == (14.0, 4.0, -186.0)
     zone = cell(matrix, "01", "Z01")  # B; s2's client sits in Z01 but A (in 152921) served it
     assert (zone["instruments"], zone["idle"], zone["spare_hours"]) == (1, 1, 900.0)
+    assert (zone["demand_hours"], zone["demand_local_hours"], zone["gap_hours"]) == (24.0, 0.0, -876.0)
+    zone = cell(L.class_region_matrix(annual, services, REGIONS, zones=True, basis="duration"), "01", "Z01")
     assert (zone["demand_hours"], zone["demand_local_hours"], zone["gap_hours"]) == (56.0, 0.0, -844.0)
 
 
 def test_matrix_by_middle_class(annual, services):
     matrix = L.class_region_matrix(annual, services, REGIONS, level=4)
     assert list(dict.fromkeys(matrix["class_code"])) == ["0105", "0201", "0704"]
-    assert cell(matrix, "0105", "152923")["gap_hours"] == 160.0
+    assert cell(matrix, "0105", "152923")["gap_hours"] == 320 - 800  # every 01 instrument is in 0105
     assert cell(matrix, "0704", "152923")["demand_hours"] == 18.0
 
 
 def test_matrix_of_all_classes_together(annual, services):
     matrix = L.class_region_matrix(annual, services, REGIONS, level=0)
     ejin = cell(matrix, L.ALL_CLASSES, "152923")
-    assert (ejin["instruments"], ejin["in_service"], ejin["spare_hours"], ejin["demand_hours"]) == (4, 3, 800.0, 978.0)
+    # s5 + s9 + s10 = 6 + 12 + 320 h
+    assert (ejin["instruments"], ejin["in_service"], ejin["spare_hours"], ejin["demand_hours"]) == (4, 3, 800.0, 338.0)
 
 
 def test_matrix_follows_the_lines_and_the_basis(annual, services):
     edited = L.class_region_matrix(annual, services, REGIONS, LoadLines(low_use_hours=600, saturation_hours=1000))
     ejin = cell(edited, "01", "152923")
-    assert (ejin["idle"], ejin["saturated"], ejin["spare_hours"], ejin["gap_hours"]) == (1, 1, 600.0, 360.0)
+    # H: 1000 − 400 = 600 spare; s10's 320 h of 服务量 against it.
+    assert (ejin["idle"], ejin["saturated"], ejin["spare_hours"], ejin["gap_hours"]) == (1, 1, 600.0, -280.0)
     left = cell(edited, "01", "152921")
     assert (left["idle"], left["spare_hours"]) == (2, 700.0)
-    by_quantity = L.class_region_matrix(annual, services, REGIONS, basis="quantity")
-    assert cell(by_quantity, "01", "152921")["demand_hours"] == 4 + 24 + 10
-    assert cell(by_quantity, "01", "152923")["gap_hours"] == 320 - 800
+    by_duration = L.class_region_matrix(annual, services, REGIONS, basis="duration")
+    assert cell(by_duration, "01", "152921")["demand_hours"] == 4 + 56 + 10
+    assert cell(by_duration, "01", "152923")["gap_hours"] == 960 - 800
+    both = L.class_region_matrix(annual, services, REGIONS, LoadLines(low_use_hours=600, saturation_hours=1000),
+                                 basis="duration")
+    assert cell(both, "01", "152923")["gap_hours"] == 960 - 600
 
 
 def test_matrix_without_services(annual):
@@ -311,15 +361,18 @@ def test_matrix_without_services(annual):
 def test_demand_over_capacity_lists_cells_largest_gap_first(annual, services):
     over = L.demand_over_capacity(L.class_region_matrix(annual, services, REGIONS))
     assert list(zip(over["class_code"], over["region_code"], over["gap_hours"])) == [
-        ("01", "152923", 160.0), ("01", "152922", 30.0), ("07", "152923", 18.0)]
-    by_quantity = L.demand_over_capacity(L.class_region_matrix(annual, services, REGIONS, basis="quantity"))
-    assert list(zip(by_quantity["class_code"], by_quantity["region_code"], by_quantity["gap_hours"])) == [
         ("07", "152923", 18.0), ("01", "152922", 12.0)]
+    by_duration = L.demand_over_capacity(L.class_region_matrix(annual, services, REGIONS, basis="duration"))
+    assert list(zip(by_duration["class_code"], by_duration["region_code"], by_duration["gap_hours"])) == [
+        ("01", "152923", 160.0), ("01", "152922", 30.0), ("07", "152923", 18.0)]
 
 
 def test_demand_without_instruments(annual, services):
     uncovered = L.demand_without_instruments(L.class_region_matrix(annual, services, REGIONS))
     assert list(zip(uncovered["class_code"], uncovered["region_code"], uncovered["demand_hours"])) == [
+        ("07", "152923", 18.0), ("01", "152922", 12.0)]
+    by_duration = L.demand_without_instruments(L.class_region_matrix(annual, services, REGIONS, basis="duration"))
+    assert list(zip(by_duration["class_code"], by_duration["region_code"], by_duration["demand_hours"])) == [
         ("01", "152922", 30.0), ("07", "152923", 18.0)]
 
 
@@ -358,13 +411,17 @@ def test_cell_instruments(annual):
 
 def test_cell_demand_splits_by_where_it_was_served(annual, services):
     summary = L.cell_demand(L.external_demand(services, annual, REGIONS), "01", "152921")
-    assert (summary.services, summary.hours, summary.amount_cny, summary.clients) == (3, 70.0, 8000.0, 2)
+    # s1 4 + s2 24 (A, 152921) and s3 10 (D, 152923); clients 客户一 (s1, s3) and 客户二 (s2)
+    assert (summary.services, summary.hours, summary.amount_cny, summary.clients) == (3, 38.0, 8000.0, 2)
     split = summary.by_serving_region
     assert split["serving_region"].tolist() == ["152921", "152923"]
     assert split["services"].tolist() == [2, 1]
-    assert split["hours"].tolist() == [60.0, 10.0]
+    assert split["hours"].tolist() == [28.0, 10.0]
     assert split["amount_cny"].tolist() == [6000.0, 2000.0]
     assert split["clients"].tolist() == [2, 1]
+    by_duration = L.cell_demand(L.external_demand(services, annual, REGIONS, basis="duration"), "01", "152921")
+    assert (by_duration.services, by_duration.hours, by_duration.clients) == (3, 70.0, 2)
+    assert by_duration.by_serving_region["hours"].tolist() == [60.0, 10.0]  # s1 4 + s2 56; s3 10
     none = L.cell_demand(L.external_demand(services, annual, REGIONS), "02", "152921")
     assert (none.services, none.hours, none.clients) == (0, 0.0, 0)
     assert none.by_serving_region.empty

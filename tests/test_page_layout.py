@@ -1,7 +1,8 @@
 """The layout analysis page, driven through the whole app with AppTest.
 
 The store holds the fixture of tests/test_layout.py (its docstring works out every number):
-eight instruments in three banners and zone Z01, and ten service records of 2025.
+eight instruments in three banners and zone Z01, and ten service records of 2025. Demand hours are
+the 服务量 by default; test_demand_basis_and_idle_line switches the page to the duration basis.
 """
 
 from __future__ import annotations
@@ -97,11 +98,12 @@ def test_cards_matrix_and_findings_in_chinese(monkeypatch, db_url):
     _store(db_url)
     at = open_app(monkeypatch, db_url, page=PAGE)
     assert at.title[0].value == "布局分析"
+    assert at.radio(key=wkey(at, "layout_basis")).value == "quantity"
     assert metrics(at) == {
-        "需求超出余量的格": "3",
+        "需求超出余量的格": "2",
         "同类低效仪器扎堆组": "1",
         "对外可用余量合计": "2,200 小时",
-        "盟内外部需求机时": "1,078 小时",
+        "盟内外部需求机时": "388 小时",  # 服务量: 4 + 24 + 10 + 6 + 12 + 12 + 320
     }
     assert "盟外申请单位 8 小时、地区不明 2 小时" in helps(at)["盟内外部需求机时"]
     assert "共 9 个类别 × 地区格" in helps(at)["需求超出余量的格"]
@@ -117,13 +119,13 @@ def test_cards_matrix_and_findings_in_chinese(monkeypatch, db_url):
     left = matrix.loc[("01 分析仪器", "阿拉善左旗")]
     assert left["原值（万元）"] == 120.0
     assert left["平均利用率（%）"] == (1800 / 4200) * 100
-    assert (left["低效运行（台套）"], left["对外可用余量（小时）"], left["外部需求机时（小时）"]) == (2, 1100.0, 70.0)
-    assert (left["其中本地区服务（小时）"], left["其中外地区服务（小时）"], left["需求缺口（小时）"]) == (60.0, 10.0, -1030.0)
+    assert (left["低效运行（台套）"], left["对外可用余量（小时）"], left["外部需求机时（小时）"]) == (2, 1100.0, 38.0)
+    assert (left["其中本地区服务（小时）"], left["其中外地区服务（小时）"], left["需求缺口（小时）"]) == (28.0, 10.0, -1062.0)
 
     over = tables_with(at, "其中外地区服务（小时）")[1]  # the first is the matrix table
-    assert over["仪器类别"].tolist() == ["01 分析仪器", "01 分析仪器", "07 大气探测仪器"]
-    assert over["地区"].tolist() == ["额济纳旗", "阿拉善右旗", "额济纳旗"]
-    assert over["需求缺口（小时）"].tolist() == [160.0, 30.0, 18.0]
+    assert over["仪器类别"].tolist() == ["07 大气探测仪器", "01 分析仪器"]
+    assert over["地区"].tolist() == ["额济纳旗", "阿拉善右旗"]
+    assert over["需求缺口（小时）"].tolist() == [18.0, 12.0]
 
     groups = table_with(at, "涉及持有单位数")
     assert groups.iloc[0].tolist() == ["0105 色谱仪器", "阿拉善左旗", 2, 2, 800.0, 60.0]
@@ -133,8 +135,8 @@ def test_cards_matrix_and_findings_in_chinese(monkeypatch, db_url):
     assert idle["持有单位"].tolist() == ["乙单位", "甲单位"]
 
     uncovered = table_named(at, ["仪器类别", "地区", "外部服务次数", "外部需求机时（小时）", "服务金额（万元）"])
-    assert uncovered["地区"].tolist() == ["阿拉善右旗", "额济纳旗"]
-    assert uncovered["外部需求机时（小时）"].tolist() == [30.0, 18.0]
+    assert uncovered["地区"].tolist() == ["额济纳旗", "阿拉善右旗"]
+    assert uncovered["外部需求机时（小时）"].tolist() == [18.0, 12.0]
 
 
 def test_definitions_quote_the_lines_in_force(monkeypatch, db_url):
@@ -145,11 +147,18 @@ def test_definitions_quote_the_lines_in_force(monkeypatch, db_url):
     spare = table[table["指标"] == "对外可用余量"].iloc[0]
     assert "max(0, 1200 − 本年有效机时)" in spare["计算公式"] and "外部共享" in spare["计算公式"]
     assert "财科教〔2019〕1号" in spare["来源"]
+    demand = table[table["指标"] == "外部需求（次数、机时、金额）"].iloc[0]["计算公式"]
+    assert "机时取“服务量”（默认口径" in demand and "结束时间 − 开始时间" not in demand
     at.number_input(key=wkey(at, "layout_saturation")).set_value(1000.0).run()
     table = next(e.table[0].value for e in at.expander if e.label == "指标口径（公式、单位、来源）")
     assert "max(0, 1000 − 本年有效机时)" in table[table["指标"] == "对外可用余量"].iloc[0]["计算公式"]
-    # 1000 h line: spare A 0, B 700, H 600, G 100; the Ejin gap grows to 960 − 600.
+    # 1000 h line: spare A 0, B 700, H 600, G 100; the Ejin gap of class 01 grows to 320 − 600 = −280.
     assert metrics(at)["对外可用余量合计"] == "1,400 小时"
+    assert metrics(at)["需求超出余量的格"] == "2"  # still 07 × 额济纳旗 (18) and 01 × 阿拉善右旗 (12)
+    at.radio(key=wkey(at, "layout_basis")).set_value("duration").run()
+    table = next(e.table[0].value for e in at.expander if e.label == "指标口径（公式、单位、来源）")
+    demand = table[table["指标"] == "外部需求（次数、机时、金额）"].iloc[0]["计算公式"]
+    assert "机时取“结束时间 − 开始时间”（服务时长口径" in demand
 
 
 def test_measure_selector_recolours_heatmap_and_map(monkeypatch, db_url):
@@ -158,12 +167,13 @@ def test_measure_selector_recolours_heatmap_and_map(monkeypatch, db_url):
     assert map_colour_field(at) == "properties.instruments"
     at.selectbox(key=wkey(at, "layout_measure")).set_value("gap_hours").run()
     cells = heatmap_cells(at)
-    assert cells[("01 分析仪器", "额济纳旗")] == 160.0
-    assert cells[("01 分析仪器", "阿拉善左旗")] == -1030.0
+    assert cells[("01 分析仪器", "额济纳旗")] == -480.0  # 320 − 800
+    assert cells[("01 分析仪器", "阿拉善左旗")] == -1062.0  # 38 − 1100
     assert cells[("07 大气探测仪器", "阿拉善左旗")] == -300.0
+    assert cells[("07 大气探测仪器", "额济纳旗")] == 18.0
     spec = json.loads(charts(at)[0].proto.spec)
     scale = spec["layer"][1]["encoding"]["color"]["scale"]  # layer 0 is the grey background
-    assert (scale["domainMid"], scale["domain"]) == (0, [-1030.0, 160.0])
+    assert (scale["domainMid"], scale["domain"]) == (0, [-1062.0, 18.0])
     assert map_colour_field(at) == "properties.gap_hours"
     at.selectbox(key=wkey(at, "layout_measure")).set_value("mean_utilisation").run()
     texts = heatmap_texts(at)
@@ -179,7 +189,7 @@ def test_class_selector_filters_the_map_and_region_drills_down(monkeypatch, db_u
     at.selectbox(key=wkey(at, "layout_class")).set_value("01").run()
     props = map_properties(at)
     assert {c: p["instruments"] for c, p in props.items()} == {"152921": 3, "152922": 0, "152923": 3}
-    assert props["152923"]["gap_hours"] == 160.0 and props["152921"]["spare_hours"] == 1100.0
+    assert props["152923"]["gap_hours"] == -480.0 and props["152921"]["spare_hours"] == 1100.0
     assert props["152922"]["mean_utilisation"] is None
     assert any(c.value.startswith("旗按“01 分析仪器”的仪器数量着色") for c in at.caption)
 
@@ -190,14 +200,14 @@ def test_class_selector_filters_the_map_and_region_drills_down(monkeypatch, db_u
     assert drill["对外可用余量（小时）"].tolist() == [0.0, 0.0, 800.0]
     texts = [m.value for m in at.markdown]
     assert "**01 分析仪器 · 额济纳旗**：3 台仪器" in texts
-    assert "**01 分析仪器 · 额济纳旗** 的外部需求：1 次服务，960 小时，2万元，来自 1 家申请单位" in texts
+    assert "**01 分析仪器 · 额济纳旗** 的外部需求：1 次服务，320 小时，2万元，来自 1 家申请单位" in texts
     served = table_with(at, "提供服务的仪器所在地区")
     assert served["提供服务的仪器所在地区"].tolist() == ["阿拉善左旗"]
-    assert served["外部需求机时（小时）"].tolist() == [960.0]
+    assert served["外部需求机时（小时）"].tolist() == [320.0]
 
     at.selectbox(key=wkey(at, "layout_region")).set_value("152922").run()
     assert any("该地区没有这一类别的仪器" in i.value for i in at.info)
-    assert table_with(at, "提供服务的仪器所在地区")["外部需求机时（小时）"].tolist() == [30.0]
+    assert table_with(at, "提供服务的仪器所在地区")["外部需求机时（小时）"].tolist() == [12.0]  # s8, served by B in Z01
 
     # Middle classes: "01" is no longer a class to pick, the picker falls back to all classes.
     at.radio(key=wkey(at, "layout_level")).set_value(4).run()
@@ -219,7 +229,7 @@ def test_english_middle_classes_and_zones(monkeypatch, db_url):
     assert len(cells) == 3 * 6  # three banners and three zones
     matrix = table_with(at, "Spare capacity (h)").set_index(["Instrument class", "Region"])
     zone = matrix.loc[("0105 Chromatographs", "Alxa Economic Development Zone")]
-    assert (zone["Outside demand (h)"], zone["of which served in the region (h)"], zone["Gap (h)"]) == (56.0, 0.0, -844.0)
+    assert (zone["Outside demand (h)"], zone["of which served in the region (h)"], zone["Gap (h)"]) == (24.0, 0.0, -876.0)
     # The region picker now offers the zone; the drill-down of the zone lists B.
     at.selectbox(key=wkey(at, "layout_class")).set_value("0105").run()
     at.selectbox(key=wkey(at, "layout_region")).set_value("Z01").run()
@@ -236,11 +246,19 @@ def test_english_middle_classes_and_zones(monkeypatch, db_url):
 def test_demand_basis_and_idle_line(monkeypatch, db_url):
     _store(db_url)
     at = open_app(monkeypatch, db_url, page=PAGE)
-    at.radio(key=wkey(at, "layout_basis")).set_value("quantity").run()
-    assert metrics(at)["需求超出余量的格"] == "2"
-    assert metrics(at)["盟内外部需求机时"] == "388 小时"  # 4 + 24 + 10 + 6 + 12 + 12 + 320
+    at.radio(key=wkey(at, "layout_basis")).set_value("duration").run()
+    assert metrics(at)["需求超出余量的格"] == "3"
+    assert metrics(at)["盟内外部需求机时"] == "1,078 小时"  # 4 + 56 + 10 + 6 + 30 + 12 + 960
+    matrix = table_with(at, "对外可用余量（小时）").set_index(["仪器类别", "地区"])
+    left = matrix.loc[("01 分析仪器", "阿拉善左旗")]
+    assert (left["外部需求机时（小时）"], left["其中本地区服务（小时）"], left["其中外地区服务（小时）"]) == (70.0, 60.0, 10.0)
+    assert left["需求缺口（小时）"] == 70 - 1100
     over = tables_with(at, "其中外地区服务（小时）")[1]
-    assert over["需求缺口（小时）"].tolist() == [18.0, 12.0]
+    assert over["仪器类别"].tolist() == ["01 分析仪器", "01 分析仪器", "07 大气探测仪器"]
+    assert over["地区"].tolist() == ["额济纳旗", "阿拉善右旗", "额济纳旗"]
+    assert over["需求缺口（小时）"].tolist() == [160.0, 30.0, 18.0]  # 960 − 800; 30 − 0; 18 − 0
+    uncovered = table_named(at, ["仪器类别", "地区", "外部服务次数", "外部需求机时（小时）", "服务金额（万元）"])
+    assert uncovered["外部需求机时（小时）"].tolist() == [30.0, 18.0]
     at.number_input(key=wkey(at, "layout_idle")).set_value(400.0).run()
     assert metrics(at)["同类低效仪器扎堆组"] == "0"
     assert any("没有同一旗内同一中类两台及以上仪器同时低效运行" in s.value for s in at.success)

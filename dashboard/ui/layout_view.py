@@ -56,7 +56,7 @@ class Controls:
     level: int  # 2 or 4 digits of the class code
     zones: bool  # zones as regions of their own
     measure: str
-    basis: str  # demand hours: "duration" or "quantity"
+    basis: str  # demand hours: one of L.BASES, "quantity" (服务量, the default) or "duration"
     lines: LoadLines
 
 
@@ -76,8 +76,9 @@ def read_controls(t: Translator, policy: P.PolicyDefaults = P.DEFAULTS) -> Contr
         saturation = s2.number_input(t("layout.controls.saturation_line"), min_value=0.0, max_value=MAX_HOURS_PER_YEAR,
                                      value=float(policy.saturation_hours), step=50.0, format="%g",
                                      key=widget_key("layout_saturation"))
-        basis = s3.radio(t("layout.controls.basis"), L.BASES, key=widget_key("layout_basis"),
-                         format_func=lambda b: t(f"layout.basis.{b}"), help=t("layout.controls.basis_help"))
+        basis = s3.radio(t("layout.controls.basis"), L.BASES, index=L.BASES.index(L.DEFAULT_BASIS),
+                         key=widget_key("layout_basis"), format_func=lambda b: t(f"layout.basis.{b}"),
+                         help=t("layout.controls.basis_help"))
         st.caption(t("layout.controls.settings_note"))
     lines = LoadLines(low_use_hours=float(idle), saturation_hours=float(saturation))
     return Controls(level=int(level), zones=bool(zones), measure=measure, basis=basis, lines=lines)
@@ -515,11 +516,15 @@ def show_cards(cards: list[tuple[str, str, str]]) -> None:
         column.metric(label, value, help=help_text or None, border=True, height="stretch")
 
 
-def definitions_table(t: Translator, lines: LoadLines, policy: P.PolicyDefaults = P.DEFAULTS) -> pd.DataFrame:
-    """Figure, formula (quoting the lines in force), unit and source of everything the page shows."""
+def definitions_table(
+    t: Translator, lines: LoadLines, policy: P.PolicyDefaults = P.DEFAULTS, basis: str = L.DEFAULT_BASIS
+) -> pd.DataFrame:
+    """Figure, formula (quoting the lines and the demand basis in force), unit and source of
+    everything the page shows."""
     params = {
         "low_use": f"{lines.low_use_hours:g}", "saturation": f"{lines.saturation_hours:g}",
         "general": f"{policy.rated_hours_general:g}", "special": f"{policy.rated_hours_special:g}",
+        "hours": t(f"layout.def.demand.hours.{basis}"),
     }
     return pd.DataFrame({
         t("layout.def.figure"): [t(f"layout.def.{d}.label") for d in DEFINITION_IDS],
