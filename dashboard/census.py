@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import policy as P
+from dashboard.load import LOAD_IDLE, LoadLines, load_class
 
 EXTERNAL_SHARE_MODE = "外部共享"
 SCRAP_STATUS = "待报废"  # awaiting scrapping: no longer part of the working stock
@@ -104,7 +105,7 @@ def kpis(annual: pd.DataFrame, policy: P.PolicyDefaults = P.DEFAULTS) -> Kpis:
     eligible = annual[~annual["exempt"]]
     open_count = int((eligible["share_mode"] == EXTERNAL_SHARE_MODE).sum())
     in_service = annual[annual["in_service"]]
-    idle = in_service["effective_hours"] < policy.low_use_hours
+    idle = load_class(in_service, LoadLines.from_policy(policy)) == LOAD_IDLE
     return Kpis(
         instruments=n,
         total_value_cny=float(annual["original_value"].sum()),

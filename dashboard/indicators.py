@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 
 from dashboard import census
 from dashboard.national import RATING_SCORES
+from dashboard.load import LOAD_IDLE, LoadLines, load_class
 from dashboard.policy import DEFAULTS, PolicyDefaults, rated_hours
 from dashboard.scheme import Scheme, SchemeError
 from models import queries as Q
@@ -240,7 +241,7 @@ def effective_hours_ratio(b: Basis) -> pd.Series:
 
 def above_low_use_share(b: Basis) -> pd.Series:
     """Eligible instruments with effective hours ≥ the low-use line / eligible instruments."""
-    busy = b.instruments["effective_hours"] >= b.policy.low_use_hours
+    busy = load_class(b.instruments, LoadLines.from_policy(b.policy)) != LOAD_IDLE
     return _ratio(b.per_unit_sum(busy), b.eligible_count())
 
 

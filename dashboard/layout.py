@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.census import EXTERNAL_SHARE_MODE, banner_of
-from dashboard.utilisation import LOAD_IDLE, LOAD_SATURATED, LoadLines, load_class
+from dashboard.load import LOAD_IDLE, LOAD_SATURATED, LoadLines, load_class
 
 EXTERNAL_USER = "外部用户"
 LEVELS = (2, 4)

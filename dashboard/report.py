@@ -26,7 +26,7 @@ from dashboard import formatting as fmt
 from dashboard import policy as P
 from dashboard.i18n import Translator
 from dashboard.national import FUNDINGS, SHARE_MODES, UNIT_TYPES, WAN
-from dashboard.utilisation import LOAD_CLASSES, LoadLines, load_class
+from dashboard.load import LOAD_CLASSES, LoadLines, load_class
 
 EXTERNAL_USER = "外部用户"
 INTERNAL_SHARE_MODE = "内部共享"

@@ -194,7 +194,10 @@ def test_raw_columns_follow_the_scheme_and_are_float(store):
 
 def test_policy_numbers_change_the_values(engine):
     ids = build_store(engine)
-    policy = PolicyDefaults(rated_hours_general=1200, rated_hours_special=600, low_use_hours=1250)
+    # The low-use line is raised above the default saturation line, so saturation moves too:
+    # an instrument at or above the saturation line is never idle (dashboard.load.load_class).
+    policy = PolicyDefaults(rated_hours_general=1200, rated_hours_special=600, low_use_hours=1250,
+                            saturation_hours=1500)
     raw = I.compute_indicators(I.load_inputs(engine, YEAR), YEAR, SCHEME, policy).raw
     assert raw.loc[ids["A"], "effective_hours_ratio"] == pytest.approx(1600 / 3000)  # 1200 + 600 + 1200
     assert raw.loc[ids["A"], "above_low_use_share"] == 0.0  # 1200 h < 1250 h

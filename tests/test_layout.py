@@ -59,7 +59,7 @@ import pytest
 
 from dashboard import census
 from dashboard import layout as L
-from dashboard.utilisation import LoadLines
+from dashboard.load import LoadLines
 
 REGIONS = pd.DataFrame({
     "code": ["152921", "152922", "152923", "Z01"],

@@ -29,6 +29,7 @@ import pytest
 
 from dashboard import policy as P
 from dashboard import utilisation as U
+from dashboard.load import LoadLines, load_class
 
 NAN = math.nan
 
@@ -122,12 +123,12 @@ def test_in_service_drops_scrapped_and_keeps_exempt():
 def test_load_class_absolute_and_share_lines():
     annual, _ = frames()
     kept = U.in_service(annual).set_index("id")
-    assert U.load_class(kept).to_dict() == {1: "saturated", 2: "idle", 3: "idle", 5: "idle"}
+    assert load_class(kept).to_dict() == {1: "saturated", 2: "idle", 3: "idle", 5: "idle"}
     # Share 0.5: idle lines 700 h (通用) and 400 h (专用); instrument 2 (600 h, 专用) is normal.
-    share = U.LoadLines(low_use_share=0.5)
-    assert U.load_class(kept, share).to_dict() == {1: "saturated", 2: "normal", 3: "idle", 5: "idle"}
+    share = LoadLines(low_use_share=0.5)
+    assert load_class(kept, share).to_dict() == {1: "saturated", 2: "normal", 3: "idle", 5: "idle"}
     # Absolute 500 h: 600 h is normal; saturation raised to 1600 h: 1500 h is normal.
-    assert U.load_class(kept, U.LoadLines(low_use_hours=500, saturation_hours=1600)).to_dict() == {
+    assert load_class(kept, LoadLines(low_use_hours=500, saturation_hours=1600)).to_dict() == {
         1: "normal", 2: "normal", 3: "idle", 5: "idle"}
 
 
@@ -136,7 +137,7 @@ def test_load_class_absolute_and_share_lines():
 
 def test_totals_with_previous_year():
     annual, previous = frames()
-    row = U.totals(annual, U.LoadLines(), previous)
+    row = U.totals(annual, LoadLines(), previous)
     assert row["instruments"] == 4
     assert row["value_cny"] == 4_700_000  # 1,000,000 + 200,000 + 3,000,000 + 500,000
     assert row["effective_hours"] == 2450
@@ -165,18 +166,18 @@ def test_previous_year_totals_on_their_own():
 
 def test_totals_under_share_rule_and_edited_lines():
     annual, _ = frames()
-    row = U.totals(annual, U.LoadLines(low_use_share=0.5))
+    row = U.totals(annual, LoadLines(low_use_share=0.5))
     assert (row["idle"], row["saturated"]) == (2, 1)
-    row = U.totals(annual, U.LoadLines(low_use_share=0.5, saturation_hours=1600))
+    row = U.totals(annual, LoadLines(low_use_share=0.5, saturation_hours=1600))
     assert (row["idle"], row["saturated"]) == (2, 0)
-    row = U.totals(annual, U.LoadLines(low_use_hours=500))
+    row = U.totals(annual, LoadLines(low_use_hours=500))
     assert (row["idle"], row["saturated"]) == (2, 1)
 
 
 def test_totals_with_edited_rated_hours():
     policy = P.PolicyDefaults(rated_hours_general=1000, rated_hours_special=600)
     annual, previous = frames(policy)
-    row = U.totals(annual, U.LoadLines(low_use_share=0.5), previous)
+    row = U.totals(annual, LoadLines(low_use_share=0.5), previous)
     assert row["rated_hours"] == 3600  # 1000 + 600 + 1000 + 1000
     assert row["utilisation"] == pytest.approx(2450 / 3600)
     assert row["utilisation_prev"] == pytest.approx(1800 / 2600)  # 1000 + 600 + 1000
@@ -186,7 +187,7 @@ def test_totals_with_edited_rated_hours():
 
 def test_group_figures_by_unit():
     annual, previous = frames()
-    figures = U.group_figures(annual, "unit", U.LoadLines(), previous)
+    figures = U.group_figures(annual, "unit", LoadLines(), previous)
     assert list(figures.columns) == U.GROUP_COLUMNS
     # Ordered by utilisation, highest first: unit 1 (2100/2200), unit 2 (350/1400), unit 3 (0).
     assert list(figures["key"]) == [1, 2, 3]
@@ -220,7 +221,7 @@ def test_group_figures_without_previous_year_leave_changes_blank():
 
 def test_group_figures_by_class_region_banner_type_and_mode():
     annual, previous = frames()
-    lines = U.LoadLines()
+    lines = LoadLines()
     by_class = by_key(U.group_figures(annual, "class", lines))
     assert list(by_class) == ["01", "02"]
     assert (by_class["01"]["instruments"], by_class["01"]["effective_hours"], by_class["01"]["rated_hours"]) == (3, 2100, 3600)
@@ -263,7 +264,7 @@ def test_unknown_dimension_is_an_error():
 
 def test_operation_mode_comparison_lists_every_mode():
     annual, previous = frames()
-    modes = U.operation_mode_comparison(annual, U.LoadLines(), previous)
+    modes = U.operation_mode_comparison(annual, LoadLines(), previous)
     assert list(modes["key"]) == ["自营", "代理", "融资租赁"]
     own, agent, lease = (by_key(modes)[k] for k in ("自营", "代理", "融资租赁"))
     assert (own["instruments"], own["effective_hours"], own["rated_hours"], own["external_hours"]) == (3, 2100, 3600, 300)
@@ -280,7 +281,7 @@ def test_operation_mode_comparison_lists_every_mode():
 
 def test_group_members_for_drill_down():
     annual, _ = frames()
-    members = U.group_members(annual, "unit", 1, U.LoadLines(low_use_share=0.5))
+    members = U.group_members(annual, "unit", 1, LoadLines(low_use_share=0.5))
     assert list(members["id"]) == [1, 2]  # 1500/1400 before 600/800
     assert list(members["load"]) == ["saturated", "normal"]
     assert list(members["idle_line"]) == [700.0, 400.0]
@@ -295,9 +296,9 @@ def test_idle_and_saturated_lists():
     annual, _ = frames()
     assert U.idle_list(annual)["id"].tolist() == [5, 3, 2]  # 0, 350, 600 h
     assert U.idle_list(annual)["idle_line"].tolist() == [800.0, 800.0, 800.0]
-    assert U.idle_list(annual, U.LoadLines(low_use_share=0.5))["id"].tolist() == [5, 3]
+    assert U.idle_list(annual, LoadLines(low_use_share=0.5))["id"].tolist() == [5, 3]
     assert U.saturated_list(annual)["id"].tolist() == [1]
-    assert U.saturated_list(annual, U.LoadLines(saturation_hours=1600)).empty
+    assert U.saturated_list(annual, LoadLines(saturation_hours=1600)).empty
 
 
 def test_most_valuable_idle():
@@ -371,7 +372,7 @@ def test_monthly_trend_of_one_group():
 def test_empty_scope():
     annual, previous = frames()
     nothing = annual[annual["id"] == 4]  # only the scrapped instrument
-    row = U.totals(nothing, U.LoadLines(), previous)
+    row = U.totals(nothing, LoadLines(), previous)
     assert (row["instruments"], row["effective_hours"], row["idle"]) == (0, 0, 0)
     assert math.isnan(row["utilisation"])
     assert row["effective_hours_prev"] == 1800

@@ -25,7 +25,7 @@ from dashboard.national import WAN
 from dashboard.ui import charts
 from dashboard.ui.context import widget_key
 from dashboard.ui.labels import localised
-from dashboard.utilisation import LoadLines
+from dashboard.load import LoadLines
 
 MEASURES = ("instruments", "mean_utilisation", "spare_hours", "demand_hours", "gap_hours")
 MAX_HOURS_PER_YEAR = 8784.0  # a leap year's hours: no line can lie above it

@@ -18,6 +18,7 @@ import streamlit as st
 from dashboard import policy as P
 from dashboard import registry as R
 from dashboard import utilisation as U
+from dashboard.load import LOAD_CLASSES, LOAD_IDLE, LOAD_NORMAL, LOAD_SATURATED, LoadLines
 from dashboard.i18n import Translator
 from dashboard.national import WAN
 from dashboard import formatting as fmt
@@ -27,7 +28,7 @@ from dashboard.ui.labels import localised
 
 IDLE_RULES = ("hours", "share")
 TREND_MEASURES = ("effective_hours", "utilisation", "external_hours")
-LOAD_COLOURS = {U.LOAD_IDLE: ACCENT, U.LOAD_NORMAL: PRIMARY, U.LOAD_SATURATED: "#a23b2c"}
+LOAD_COLOURS = {LOAD_IDLE: ACCENT, LOAD_NORMAL: PRIMARY, LOAD_SATURATED: "#a23b2c"}
 PREVIOUS_COLOUR = "#9aa5b1"
 MAX_HOURS_PER_YEAR = 8784.0  # a leap year's hours: no rated or line value can exceed it
 DEFAULT_TOP = 10
@@ -56,7 +57,7 @@ class Controls:
     """What the user set: the policy (rated hours) and the load lines."""
 
     policy: P.PolicyDefaults
-    lines: U.LoadLines
+    lines: LoadLines
 
 
 def read_controls(t: Translator, defaults: P.PolicyDefaults = P.DEFAULTS) -> Controls:
@@ -85,7 +86,7 @@ def read_controls(t: Translator, defaults: P.PolicyDefaults = P.DEFAULTS) -> Con
     policy = dataclasses.replace(defaults, rated_hours_general=float(general), rated_hours_special=float(special),
                                  low_use_hours=float(idle_hours), saturation_hours=float(saturation),
                                  low_use_share_of_rated=float(idle_share) / 100)
-    lines = U.LoadLines(low_use_hours=float(idle_hours), saturation_hours=float(saturation),
+    lines = LoadLines(low_use_hours=float(idle_hours), saturation_hours=float(saturation),
                         low_use_share=float(idle_share) / 100 if rule == "share" else None)
     return Controls(policy, lines)
 
@@ -98,7 +99,7 @@ def read_dimension(t: Translator) -> str:
 # ---- texts -----------------------------------------------------------------------------------
 
 
-def idle_rule_text(lines: U.LoadLines, policy: P.PolicyDefaults, t: Translator) -> str:
+def idle_rule_text(lines: LoadLines, policy: P.PolicyDefaults, t: Translator) -> str:
     """The idle line in words, with the live numbers: '有效机时低于 800 小时' or the share form."""
     if lines.low_use_share is None:
         return t("utilisation.rule.idle_hours", hours=fmt.number(lines.low_use_hours))
@@ -304,7 +305,7 @@ def distribution_frame(dist: pd.DataFrame, t: Translator) -> pd.DataFrame:
         "bin": dist["bin"].astype("int64").values,
         "label": [label(lo, hi) for lo, hi in zip(dist["lower"], dist["upper"])],
         "load": dist["load"].map(lambda v: t(f"utilisation.load.{v}")).values,
-        "load_order": dist["load"].map({c: i for i, c in enumerate(U.LOAD_CLASSES)}).values,
+        "load_order": dist["load"].map({c: i for i, c in enumerate(LOAD_CLASSES)}).values,
         "instruments": dist["instruments"].astype("int64").values,
     })
 
@@ -344,7 +345,7 @@ def distribution_chart(frame: pd.DataFrame, titles: dict[str, str]) -> alt.Chart
     frame: bin, label, load, load_order, instruments; titles: bin, instruments, load."""
     order = list(frame.sort_values("bin")["label"].drop_duplicates())
     loads = list(frame.sort_values("load_order")["load"].drop_duplicates())
-    colours = [LOAD_COLOURS[c] for c in U.LOAD_CLASSES][: len(loads)]
+    colours = [LOAD_COLOURS[c] for c in LOAD_CLASSES][: len(loads)]
     return (
         alt.Chart(frame)
         .mark_bar()
@@ -481,7 +482,7 @@ class PageData:
     controls: Controls
 
     @property
-    def lines(self) -> U.LoadLines:
+    def lines(self) -> LoadLines:
         return self.controls.lines
 
 
