@@ -151,9 +151,9 @@ def submissions(engine: Engine, year: int | None = None, kind: str | None = None
     """Reporting submissions (all, or of one year and/or kind), oldest first.
 
     submitted_at comes back as aware UTC timestamps (NaT: not reported). The store writes aware UTC
-    datetimes into a plain timestamp column, and both backends hand them back naive in UTC wall
-    time, so naive values are read as UTC here. due_date is a datetime64 day; month is nullable
-    (None for an annual submission)."""
+    datetimes; PostgreSQL keeps them in a timestamptz column (whatever the server's time zone) and
+    SQLite as naive UTC wall time, so naive values are read as UTC here. due_date is a datetime64
+    day; month is nullable (None for an annual submission)."""
     stmt = select(T.Submission).order_by(T.Submission.id)
     if year is not None:
         stmt = stmt.where(T.Submission.year == year)

@@ -83,10 +83,12 @@ def browser_page(width: int = 1400, height: int = 1000):
 
 
 def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has finished running the script (no 'running' status widget)."""
+    """Wait until Streamlit has finished running the script: no 'running' status widget and no
+    spinner, still so half a second later (the status widget appears only after a short delay)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-        timeout=timeout_ms,
-    )
-    page.wait_for_timeout(500)
+    idle = "() => !document.querySelector('[data-testid=\"stStatusWidget\"], [data-testid=\"stSpinner\"]')"
+    for _ in range(3):
+        page.wait_for_function(idle, timeout=timeout_ms)
+        page.wait_for_timeout(500)
+        if page.evaluate(idle):
+            return

@@ -1,5 +1,9 @@
 """Schema creation and reference data, on every configured backend."""
 
+from datetime import date, datetime, timezone
+
+import pandas as pd
+import pytest
 from sqlmodel import Session, select
 
 from models import queries as q
@@ -54,3 +58,27 @@ def test_audit_entry_rolled_back_with_failed_write(engine):
         s.rollback()
     assert data_revision(engine) == 0
     assert q.count_rows(engine, T.AuditEntry) == 0
+
+
+def test_aware_times_survive_a_postgresql_server_in_beijing_time(db_url):
+    """A submission time written as aware UTC reads back unchanged even when the server's
+    default time zone is Asia/Shanghai (simulated through the connection options)."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL converts aware datetimes to the session time zone; SQLite does not")
+    from urllib.parse import parse_qs, quote, urlsplit
+
+    parts = urlsplit(db_url)
+    options = parse_qs(parts.query).get("options", [""])[0]
+    shanghai_url = db_url.split("?")[0] + "?options=" + quote(f"{options} -ctimezone=Asia/Shanghai".strip())
+    eng = make_engine(shanghai_url)
+    init_store(eng)
+    with Session(eng) as s:
+        unit = T.Unit(name="甲单位", unit_type="企业", region_code="152921")
+        s.add(unit)
+        s.commit()
+        s.add(T.Submission(unit_id=unit.id, kind="usage", year=2025, month=1, due_date=date(2025, 2, 10),
+                           submitted_at=datetime(2025, 2, 10, 17, 0, tzinfo=timezone.utc)))
+        s.commit()
+    got = q.submissions(eng, 2025)["submitted_at"].iloc[0]
+    eng.dispose()
+    assert got == pd.Timestamp("2025-02-10 17:00", tz="UTC")
