@@ -3,7 +3,8 @@ and how an instrument's listed fee compares with it. Pure functions, no Streamli
 
 Cost build-up (policy_facts.md, "Fees": 运行成本 = 消耗 + 服务 + 折旧 + 其它), per hour of use:
 
-    depreciation = original value × (1 − residual share) ÷ depreciation years ÷ divisor hours
+    depreciation = original value × (1 − residual share) ÷ depreciation years × share of the year
+                   still in the depreciation period ÷ divisor hours
     maintenance  = original value × maintenance share per year ÷ divisor hours
     staff        = annual staff cost (CNY/yr) ÷ divisor hours
     consumables  = consumables per hour (CNY/h, charged per running hour)
@@ -15,6 +16,20 @@ The divisor hours are the rated annual hours (1400 通用 / 800 专用, the nati
 instrument actually ran in the year: low use spreads the same yearly fixed costs over fewer
 hours, so the cost price rises. With no divisor hours the yearly costs cannot be spread and the
 cost price is undefined (NoHoursError; NaN in the class frame).
+
+Depreciation ends with the service life (straight line, whole years). The reference year is the
+year the cost price is worked out for (the sidebar year; FeeInputs.reference_year):
+
+    years in service      = reference year − year of start_date   (0 when the start is later)
+    share of the year     = min(1, max(0, depreciation years − years in service))
+    fully depreciated     ⇔ years in service ≥ depreciation years   (share 0: 0 CNY/h)
+
+The year of commissioning counts as the first full year of depreciation, so with a 10-year life an
+instrument started in 2015 is depreciated 2015–2024 and carries no depreciation from 2025 on (at 9
+years it still carries the full yearly amount). A fractional life (10.5 years) charges half the
+yearly amount in its last year (10 years in service). When the start date or the reference year is
+unknown, the age cannot be told: depreciation is charged in full (the cost price is not
+understated) and the breakdown says so.
 
 Listed fees are read from the free text of the national field 参考收费标准 (fee_standard):
 "参考收费300元/机时（不含耗材）", "内部核算 120 元/小时", "200–300元/h"; a text with no amount per
@@ -64,7 +79,9 @@ class FeeInputs:
     """The assumptions of the cost build-up, shared by every instrument they are applied to.
 
     Shares are fractions (0.06 = 6 %). `basis` chooses the divisor hours: the rated hours of the
-    instrument (default) or its effective hours of the year."""
+    instrument (default) or its effective hours of the year. `reference_year` is the year whose
+    cost price is worked out: it tells how long an instrument has been in service, and so whether
+    it is fully depreciated (None: never, depreciation is charged in full)."""
 
     depreciation_years: float = P.DEFAULTS.depreciation_years
     residual_share: float = P.DEFAULTS.residual_share
@@ -74,6 +91,7 @@ class FeeInputs:
     power_kw: float = DEFAULT_POWER_KW
     electricity_price: float = DEFAULT_ELECTRICITY_PRICE
     basis: str = BASIS_RATED
+    reference_year: int | None = None  # the year the cost is worked out for; None: age unknown
 
     def __post_init__(self):
         if not self.depreciation_years > 0:
@@ -82,6 +100,8 @@ class FeeInputs:
             raise ValueError("residual_share must lie in [0, 1)")
         if self.basis not in BASES:
             raise ValueError(f"basis must be one of {BASES}")
+        if self.reference_year is not None and not float(self.reference_year).is_integer():
+            raise ValueError("reference_year must be a whole year or None")
         for name in ("maintenance_share", "consumables_per_hour", "staff_cost_per_year", "power_kw", "electricity_price"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
@@ -96,7 +116,11 @@ class FeeInputs:
 
 @dataclass(frozen=True)
 class FeeBreakdown:
-    """The cost price of one machine hour (CNY/h) by component, and the hours it is spread over."""
+    """The cost price of one machine hour (CNY/h) by component, and the hours it is spread over.
+
+    `years_in_service` is None when the age is unknown (no start date or no reference year);
+    `depreciation_share` is the share of the yearly depreciation charged in the reference year
+    (1 inside the service life, 0 once fully depreciated)."""
 
     depreciation: float
     maintenance: float
@@ -105,10 +129,16 @@ class FeeBreakdown:
     energy: float
     divisor_hours: float
     basis: str
+    years_in_service: int | None = None
+    depreciation_share: float = 1.0
     total: float = field(init=False)
 
     def __post_init__(self):
         object.__setattr__(self, "total", sum(self.components().values()))
+
+    @property
+    def fully_depreciated(self) -> bool:
+        return self.depreciation_share <= 0
 
     def components(self) -> dict[str, float]:
         """Component id -> CNY/h, in COMPONENTS order."""
@@ -124,10 +154,41 @@ def divisor_hours(inputs: FeeInputs, rated_hours: float, effective_hours: float 
     return float(hours)
 
 
-def _per_hour(value_cny, hours, inputs: FeeInputs) -> dict:
-    """Component costs per hour; works on scalars and on numpy arrays alike (hours > 0)."""
+# ---- service life ----------------------------------------------------------------------------
+
+def service_years(start_dates: pd.Series, reference_year: int | None) -> pd.Series:
+    """Whole years in service at `reference_year`: reference year − year of the start date, 0 when
+    the start is later; NaN when the start date or the reference year is unknown."""
+    start = pd.to_datetime(pd.Series(start_dates), errors="coerce")
+    if reference_year is None:
+        return pd.Series(np.nan, index=start.index, dtype=float)
+    return (int(reference_year) - start.dt.year.astype(float)).clip(lower=0)
+
+
+def years_in_service(start_date, reference_year: int | None) -> int | None:
+    """`service_years` of one start date (None when unknown)."""
+    years = service_years(pd.Series([start_date], dtype=object), reference_year).iloc[0]
+    return None if pd.isna(years) else int(years)
+
+
+def depreciation_shares(years: pd.Series | np.ndarray, depreciation_years: float) -> np.ndarray:
+    """Share of the yearly depreciation charged at each age: min(1, max(0, life − years in
+    service)); 1 where the age is unknown (NaN)."""
+    years = np.asarray(years, dtype=float)
+    shares = np.clip(depreciation_years - years, 0.0, 1.0)
+    return np.where(np.isnan(years), 1.0, shares)
+
+
+def depreciation_share(years: int | None, depreciation_years: float) -> float:
+    """`depreciation_shares` of one age (None = unknown -> 1)."""
+    return float(depreciation_shares([np.nan if years is None else years], depreciation_years)[0])
+
+
+def _per_hour(value_cny, hours, inputs: FeeInputs, share=1.0) -> dict:
+    """Component costs per hour; works on scalars and on numpy arrays alike (hours > 0).
+    `share` is the share of the yearly depreciation charged (see depreciation_shares)."""
     return {
-        "depreciation": value_cny * (1 - inputs.residual_share) / inputs.depreciation_years / hours,
+        "depreciation": value_cny * (1 - inputs.residual_share) / inputs.depreciation_years * share / hours,
         "maintenance": value_cny * inputs.maintenance_share / hours,
         "staff": inputs.staff_cost_per_year / hours,
         "consumables": inputs.consumables_per_hour + 0 * hours,
@@ -135,14 +196,20 @@ def _per_hour(value_cny, hours, inputs: FeeInputs) -> dict:
     }
 
 
-def hourly_cost(value_cny: float, inputs: FeeInputs, rated_hours: float, effective_hours: float | None = None) -> FeeBreakdown:
+def hourly_cost(value_cny: float, inputs: FeeInputs, rated_hours: float, effective_hours: float | None = None,
+                start_date=None) -> FeeBreakdown:
     """The cost price of one hour of an instrument worth `value_cny`, by component.
 
     The divisor is `rated_hours` (basis "rated") or `effective_hours` (basis "effective");
-    NoHoursError when that divisor is zero or missing."""
+    NoHoursError when that divisor is zero or missing. Depreciation is 0 when the instrument,
+    commissioned on `start_date`, is fully depreciated in `inputs.reference_year`; charged in full
+    when either is unknown."""
     hours = divisor_hours(inputs, rated_hours, effective_hours)
-    parts = _per_hour(float(value_cny), hours, inputs)
-    return FeeBreakdown(**{k: float(v) for k, v in parts.items()}, divisor_hours=hours, basis=inputs.basis)
+    years = years_in_service(start_date, inputs.reference_year)
+    share = depreciation_share(years, inputs.depreciation_years)
+    parts = _per_hour(float(value_cny), hours, inputs, share)
+    return FeeBreakdown(**{k: float(v) for k, v in parts.items()}, divisor_hours=hours, basis=inputs.basis,
+                        years_in_service=years, depreciation_share=share)
 
 
 # ---- listed fees -----------------------------------------------------------------------------
@@ -273,7 +340,8 @@ def effective_hours_of_year(usage_monthly: pd.DataFrame, year: int | None) -> fl
 # ---- a class of instruments ------------------------------------------------------------------
 
 FRAME_COLUMNS = (
-    "rated_hours", "divisor_hours", *COMPONENTS, "cost_per_hour",
+    "rated_hours", "divisor_hours", "years_in_service", "depreciation_share", "fully_depreciated",
+    *COMPONENTS, "cost_per_hour",
     "listed_low", "listed_high", "listed_per_hour", "difference", "ratio", "verdict",
 )
 
@@ -297,9 +365,12 @@ def cost_frame(
     band: float = DEFAULT_AROUND_BAND,
 ) -> pd.DataFrame:
     """Every row of `annual` (a census.annual_frame or any frame with original_value, purpose,
-    effective_hours and fee_standard) with its cost price per hour and the comparison.
+    effective_hours, start_date and fee_standard) with its cost price per hour and the comparison.
 
-    Added columns: rated_hours (by purpose from `policy`), divisor_hours, the five components,
+    Added columns: rated_hours (by purpose from `policy`), divisor_hours, years_in_service at
+    `inputs.reference_year` (NaN when the start date or the year is unknown), depreciation_share
+    (1 in the service life, 0 once fully depreciated, 1 when the age is unknown), fully_depreciated
+    (bool), the five components,
     cost_per_hour (NaN when the divisor hours are 0), listed_low / listed_high / listed_per_hour
     (NaN when the fee text states no hourly amount), difference (listed − cost), ratio
     (listed ÷ cost) and verdict."""
@@ -309,9 +380,15 @@ def cost_frame(
     hours = rated if inputs.basis == BASIS_RATED else effective.fillna(0.0)
     usable = hours > 0
     safe = hours.where(usable, np.nan).to_numpy(dtype=float)
-    parts = _per_hour(out["original_value"].astype(float).to_numpy(), safe, inputs)
+    start = out["start_date"] if "start_date" in out else pd.Series([None] * len(out), index=out.index, dtype=object)
+    years = service_years(start, inputs.reference_year)
+    share = depreciation_shares(years, inputs.depreciation_years)
+    parts = _per_hour(out["original_value"].astype(float).to_numpy(), safe, inputs, share)
     out["rated_hours"] = rated
     out["divisor_hours"] = hours.astype(float)
+    out["years_in_service"] = years.to_numpy(dtype=float)
+    out["depreciation_share"] = share
+    out["fully_depreciated"] = share <= 0
     for name in COMPONENTS:
         out[name] = parts[name]
     out["cost_per_hour"] = sum(parts[name] for name in COMPONENTS)

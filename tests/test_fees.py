@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -85,6 +86,94 @@ def test_defaults_come_from_the_policy():
     assert (e.maintenance_share, e.depreciation_years, e.power_kw) == (0.05, 8, 5)
     # default build-up of a 1,400,000 CNY 通用 instrument: 100 + 60 + 60,000/1400 + 0 + 2 × 0.6
     assert F.hourly_cost(1_400_000, d, 1400).total == pytest.approx(100 + 60 + 42.857142857 + 0 + 1.2)
+
+
+# ---- service life ------------------------------------------------------------------------------
+# HAND at reference year 2025, 10-year life. Years in service = 2025 − year of the start date; the
+# year of commissioning is the first year of depreciation, so the 10 years of a 2015 instrument are
+# 2015–2024 and it carries no depreciation in 2025:
+#   start 2016 -> 9 years: 1,400,000 / 10 / 1400 = 100, total 242
+#   start 2015 -> 10 years, start 2014 -> 11 years: depreciation 0, total 242 − 100 = 142
+AT_2025 = replace(HAND, reference_year=2025)
+
+
+@pytest.mark.parametrize("start, years, depreciation, total", [
+    ("2016-12-31", 9, 100.0, 242.0),
+    ("2016-01-01", 9, 100.0, 242.0),
+    ("2015-01-01", 10, 0.0, 142.0),
+    ("2015-12-31", 10, 0.0, 142.0),
+    ("2014-06-30", 11, 0.0, 142.0),
+])
+def test_depreciation_stops_at_the_end_of_the_service_life(start, years, depreciation, total):
+    b = F.hourly_cost(1_400_000, AT_2025, 1400, start_date=pd.Timestamp(start))
+    assert b.years_in_service == years
+    assert b.depreciation == pytest.approx(depreciation)
+    assert b.total == pytest.approx(total)
+    assert b.fully_depreciated is (years >= 10)
+    assert b.depreciation_share == (0.0 if years >= 10 else 1.0)
+    # the other components do not depend on age
+    assert (b.maintenance, b.staff, b.consumables, b.energy) == pytest.approx((60, 50, 30, 2))
+
+
+def test_depreciation_stops_on_effective_hours_too_and_start_dates_of_any_type():
+    inputs = replace(AT_2025, basis="effective")
+    # 700 h: 9 years 200 + 120 + 100 + 30 + 2 = 452; 10 years 0 + 120 + 100 + 30 + 2 = 252
+    assert F.hourly_cost(1_400_000, inputs, 1400, 700, date(2016, 3, 1)).total == pytest.approx(452)
+    assert F.hourly_cost(1_400_000, inputs, 1400, 700, date(2015, 3, 1)).total == pytest.approx(252)
+    assert F.hourly_cost(1_400_000, inputs, 1400, 700, "2015-03-01").depreciation == 0.0
+
+
+@pytest.mark.parametrize("start", [None, pd.NaT, float("nan"), "not a date"])
+def test_a_missing_start_date_keeps_charging_depreciation(start):
+    b = F.hourly_cost(1_400_000, AT_2025, 1400, start_date=start)
+    assert (b.years_in_service, b.depreciation_share, b.fully_depreciated) == (None, 1.0, False)
+    assert b.depreciation == pytest.approx(100.0)
+    assert b.total == pytest.approx(242.0)
+
+
+def test_without_a_reference_year_depreciation_is_charged_in_full():
+    b = F.hourly_cost(1_400_000, HAND, 1400, start_date=date(2000, 1, 1))  # 25 years old, year unknown
+    assert (b.years_in_service, b.depreciation, b.total) == (None, pytest.approx(100.0), pytest.approx(242.0))
+    assert F.hourly_cost(1_400_000, HAND, 1400).depreciation == pytest.approx(100.0)  # no start either
+
+
+def test_a_start_after_the_reference_year_counts_as_zero_years():
+    b = F.hourly_cost(1_400_000, AT_2025, 1400, start_date=date(2027, 1, 1))
+    assert (b.years_in_service, b.depreciation) == (0, pytest.approx(100.0))
+
+
+def test_edited_depreciation_period_and_a_fractional_last_year():
+    # 12-year life: the 11-year-old instrument still depreciates, 1,400,000 / 12 / 1400 = 83.333
+    b = F.hourly_cost(1_400_000, replace(AT_2025, depreciation_years=12), 1400, start_date=date(2014, 6, 30))
+    assert b.depreciation == pytest.approx(83.3333333)
+    # 10.5-year life at 10 years: half a year left: 1,400,000 / 10.5 × 0.5 / 1400 = 47.619
+    b = F.hourly_cost(1_400_000, replace(AT_2025, depreciation_years=10.5), 1400, start_date=date(2015, 6, 30))
+    assert (b.years_in_service, b.depreciation_share, b.fully_depreciated) == (10, 0.5, False)
+    assert b.depreciation == pytest.approx(47.6190476)
+    # … and nothing at 11 years; the whole life adds up to 10 full years + 0.5 = 10.5 yearly amounts
+    assert F.hourly_cost(1_400_000, replace(AT_2025, depreciation_years=10.5), 1400,
+                         start_date=date(2014, 6, 30)).depreciation == 0.0
+    shares = F.depreciation_shares(np.arange(0, 15), 10.5)
+    assert shares.sum() == pytest.approx(10.5)
+
+
+def test_service_years_and_shares_vectorised():
+    starts = pd.Series(pd.to_datetime(["2016-05-01", "2015-01-01", "2014-12-31", None, "2030-01-01"]))
+    years = F.service_years(starts, 2025)
+    assert years.iloc[:3].tolist() == [9.0, 10.0, 11.0] and np.isnan(years.iloc[3]) and years.iloc[4] == 0.0
+    assert F.depreciation_shares(years, 10).tolist() == [1.0, 0.0, 0.0, 1.0, 1.0]
+    assert F.service_years(starts, None).isna().all()
+    assert F.years_in_service(date(2015, 7, 1), 2025) == 10
+    assert F.years_in_service(None, 2025) is None
+    assert F.depreciation_share(None, 10) == 1.0 and F.depreciation_share(9, 10) == 1.0
+    assert F.depreciation_share(10, 10) == 0.0
+
+
+def test_reference_year_must_be_a_whole_year():
+    assert F.FeeInputs(reference_year=2025).reference_year == 2025
+    assert F.FeeInputs.from_policy(reference_year=2024).reference_year == 2024
+    with pytest.raises(ValueError):
+        F.FeeInputs(reference_year=2025.5)
 
 
 # ---- fee texts ---------------------------------------------------------------------------------
@@ -252,3 +341,50 @@ def test_summary_of_a_class_without_figures():
     s = F.summary(frame)
     assert s.loc["cost_per_hour", "count"] == 0 and np.isnan(s.loc["cost_per_hour", "median"])
     assert F.verdict_counts(frame)["no_cost"] == 1
+
+
+def _aged() -> pd.DataFrame:
+    """_annual with start dates: 9, 10 and 11 years in service at 2025, and one without a date."""
+    frame = _annual()
+    frame["start_date"] = pd.to_datetime(["2016-06-01", "2015-01-01", "2014-12-31", None])
+    return frame
+
+
+def test_cost_frame_stops_depreciation_after_the_service_life():
+    frame = F.cost_frame(_aged(), AT_2025)
+    # 1: 9 years: dep 100, total 242 (listed 300: above)
+    # 2: 10 years: dep 0; 700,000: 0 + 30 + 50 + 30 + 2 = 112; listed 100 / 112 = 0.893 -> around (was 162, below)
+    # 3: 11 years: 专用 800 h, 280,000: 0 + 21 + 87.5 + 30 + 2 = 140.5; no hourly fee
+    # 4: no start date: charged in full, 312.5 + 187.5 + 87.5 + 30 + 2 = 619.5
+    assert frame["years_in_service"].tolist()[:3] == [9.0, 10.0, 11.0]
+    assert np.isnan(frame["years_in_service"].iloc[3])
+    assert frame["fully_depreciated"].tolist() == [False, True, True, False]
+    assert frame["depreciation_share"].tolist() == [1.0, 0.0, 0.0, 1.0]
+    assert frame["depreciation"].tolist() == pytest.approx([100, 0, 0, 312.5])
+    assert frame["maintenance"].tolist() == pytest.approx([60, 30, 21, 187.5])
+    assert frame["cost_per_hour"].tolist() == pytest.approx([242, 112, 140.5, 619.5])
+    assert frame["ratio"].tolist()[:2] == pytest.approx([300 / 242, 100 / 112])
+    assert frame["verdict"].tolist() == ["above", "around", "no_fee", "no_fee"]
+    assert F.verdict_counts(frame) == {"below": 0, "around": 1, "above": 1, "no_fee": 2, "no_cost": 0}
+
+
+def test_cost_frame_reference_year_moves_the_end_of_depreciation():
+    # in 2024 the ages are 8, 9, 10, unknown: only the third is fully depreciated
+    frame = F.cost_frame(_aged(), replace(HAND, reference_year=2024))
+    assert frame["years_in_service"].tolist()[:3] == [8.0, 9.0, 10.0]
+    assert frame["depreciation"].tolist() == pytest.approx([100, 50, 0, 312.5])
+    # no reference year, or no start_date column: every instrument is charged, as before
+    for frame in (F.cost_frame(_aged(), HAND), F.cost_frame(_annual(), AT_2025)):
+        assert frame["depreciation"].tolist() == pytest.approx([100, 50, 35, 312.5])
+        assert frame["years_in_service"].isna().all()
+        assert not frame["fully_depreciated"].any()
+
+
+def test_cost_frame_on_effective_hours_after_the_service_life():
+    frame = F.cost_frame(_aged(), replace(AT_2025, basis="effective"))
+    # 2: 1400 effective h, 10 years: 0 + 30 + 50 + 30 + 2 = 112; 3: 0 h stays not computable even
+    # though it is fully depreciated; 4: 500 h, no start date: 500 + 300 + 140 + 30 + 2 = 972
+    cost = frame["cost_per_hour"].tolist()
+    assert cost[0] == pytest.approx(452) and cost[1] == pytest.approx(112) and cost[3] == pytest.approx(972)
+    assert np.isnan(cost[2])
+    assert frame["verdict"].tolist() == ["below", "around", "no_cost", "no_fee"]

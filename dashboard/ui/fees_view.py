@@ -149,7 +149,7 @@ def read_detail_inputs(purpose: str, year: int | None, t: Translator) -> tuple[F
     with st.expander(t("fees.inputs.title"), icon=":material/tune:"):
         values = component_inputs("detail", t)
         st.table(sources_table(t), hide_index=True)
-    return F.FeeInputs(**values, basis=basis), rated, band
+    return F.FeeInputs(**values, basis=basis, reference_year=year), rated, band
 
 
 def read_class_inputs(year: int | None, t: Translator) -> tuple[F.FeeInputs, P.PolicyDefaults, float]:
@@ -165,17 +165,36 @@ def read_class_inputs(year: int | None, t: Translator) -> tuple[F.FeeInputs, P.P
         values = component_inputs("class", t)
         st.table(sources_table(t), hide_index=True)
     policy = replace(P.DEFAULTS, rated_hours_general=general, rated_hours_special=special)
-    return F.FeeInputs(**values, basis=basis), policy, band
+    return F.FeeInputs(**values, basis=basis, reference_year=year), policy, band
 
 
 # ------------------------------------------------------------------------------ one instrument
+def depreciation_formula(b: F.FeeBreakdown, value_cny: float, inputs: F.FeeInputs, t: Translator) -> str:
+    """The depreciation row's formula, with the age test of the reference year: fully depreciated
+    (0), the last, partial year of a fractional life, inside the service life, or age unknown
+    (no start date / no year: charged in full)."""
+    years = fmt.trimmed(inputs.depreciation_years)
+    formula = t("fees.formula.depreciation", value=fmt.trimmed(value_cny), residual=share_text(inputs.residual_share),
+                years=years, hours=fmt.trimmed(b.divisor_hours))
+    if inputs.reference_year is None:
+        return t("fees.formula.depreciation_no_year", formula=formula)
+    if b.years_in_service is None:
+        return t("fees.formula.depreciation_no_start", formula=formula)
+    if b.fully_depreciated:
+        return t("fees.formula.depreciation_done", year=inputs.reference_year, age=b.years_in_service, years=years)
+    if b.depreciation_share < 1:
+        return t("fees.formula.depreciation_last", formula=formula, year=inputs.reference_year, age=b.years_in_service,
+                 years=years, share=fmt.trimmed(b.depreciation_share, 2))
+    return t("fees.formula.depreciation_in_life", formula=formula, year=inputs.reference_year, age=b.years_in_service,
+             years=years)
+
+
 def breakdown_table(b: F.FeeBreakdown, value_cny: float, inputs: F.FeeInputs, t: Translator) -> pd.DataFrame:
     """Component, formula with the numbers used, and CNY/h; the total last."""
     hours = fmt.trimmed(b.divisor_hours)
     value = fmt.trimmed(value_cny)
     formulas = {
-        "depreciation": t("fees.formula.depreciation", value=value, residual=share_text(inputs.residual_share),
-                          years=fmt.trimmed(inputs.depreciation_years), hours=hours),
+        "depreciation": depreciation_formula(b, value_cny, inputs, t),
         "maintenance": t("fees.formula.maintenance", value=value, share=share_text(inputs.maintenance_share), hours=hours),
         "staff": t("fees.formula.staff", staff=fmt.trimmed(inputs.staff_cost_per_year), hours=hours),
         "consumables": t("fees.formula.consumables", consumables=fmt.trimmed(inputs.consumables_per_hour)),
@@ -187,12 +206,12 @@ def breakdown_table(b: F.FeeBreakdown, value_cny: float, inputs: F.FeeInputs, t:
 
 
 def other_basis_note(value_cny: float, inputs: F.FeeInputs, rated: float, effective: float, shown: F.FeeBreakdown,
-                     year: int | None, t: Translator) -> str | None:
+                     year: int | None, t: Translator, start_date=None) -> str | None:
     """What the cost price would be on the other divisor basis (how low use raises the price);
     None when the other basis has no hours."""
     other = replace(inputs, basis=F.BASIS_EFFECTIVE if inputs.basis == F.BASIS_RATED else F.BASIS_RATED)
     try:
-        alt = F.hourly_cost(value_cny, other, rated, effective)
+        alt = F.hourly_cost(value_cny, other, rated, effective, start_date)
     except F.NoHoursError:
         return None
     factor = fmt.trimmed(alt.total / shown.total, 2) if shown.total > 0 else fmt.MISSING
@@ -214,13 +233,13 @@ def show_instrument_fees(row: pd.Series, monthly: pd.DataFrame, ctx: PageContext
     effective = F.effective_hours_of_year(monthly, ctx.year)
     value = float(row["original_value"])
     try:
-        b = F.hourly_cost(value, inputs, rated, effective)
+        b = F.hourly_cost(value, inputs, rated, effective, row.get("start_date"))
     except F.NoHoursError:
         st.warning(no_hours_message(ctx.year, t), icon=":material/hourglass_empty:")
         b = None
     if b is not None:
         st.table(breakdown_table(b, value, inputs, t), hide_index=True)
-        note = other_basis_note(value, inputs, rated, effective, b, ctx.year, t)
+        note = other_basis_note(value, inputs, rated, effective, b, ctx.year, t, row.get("start_date"))
         if note:
             st.caption(note)
     show_comparison(row.get("fee_standard"), b.total if b else None, band, t)
@@ -260,11 +279,16 @@ def choose_class(annual: pd.DataFrame, classes: pd.DataFrame, t: Translator) -> 
     return st.selectbox(t("fees.class.choose"), codes, format_func=labels.get, key=_seeded("fees_class_code", codes[0]))
 
 
+def age_header(year: int | None, t: Translator) -> str:
+    return t("fees.col.age", year=year) if year is not None else t("fees.col.age_no_year")
+
+
 def class_table(frame: pd.DataFrame, year: int | None, t: Translator) -> pd.DataFrame:
     """The class's instruments with value, hours, cost price, listed fee and verdict, most costly
     hour first (instruments without a cost price last)."""
     ordered = frame.sort_values("cost_per_hour", ascending=False, na_position="last", kind="stable")
     effective_header = t("fees.col.effective", year=year) if year is not None else t("fees.col.effective_no_year")
+    age = age_header(year, t)
     # The figures the section is about come first, so they stay in view in a narrow window.
     return pd.DataFrame({
         t("fees.col.inner_id"): ordered["inner_id"].values,
@@ -274,6 +298,8 @@ def class_table(frame: pd.DataFrame, year: int | None, t: Translator) -> pd.Data
         t("fees.col.ratio"): (ordered["ratio"] * 100).round(1).values,
         t("fees.col.verdict"): ordered["verdict"].map(lambda v: verdict_label(v, t)).values,
         t("fees.col.value_wan"): (ordered["original_value"].astype(float) / WAN).values,
+        age: ordered["years_in_service"].astype(float).values,
+        t("fees.col.fully"): ordered["fully_depreciated"].astype(bool).values,
         t("fees.col.purpose"): ordered["purpose"].map(lambda v: t.enum("purpose", v)).values,
         t("fees.col.rated"): ordered["rated_hours"].values,
         effective_header: ordered["effective_hours"].astype(float).values if "effective_hours" in ordered else np.nan,
@@ -293,6 +319,18 @@ def summary_table(frame: pd.DataFrame, t: Translator) -> pd.DataFrame:
     })
 
 
+def depreciation_note(frame: pd.DataFrame, inputs: F.FeeInputs, t: Translator) -> str:
+    """How many instruments of the class are fully depreciated in the reference year (their
+    depreciation counts 0), and how many have no start date (charged in full)."""
+    years = fmt.trimmed(inputs.depreciation_years)
+    if inputs.reference_year is None:
+        return t("fees.class.depreciation_no_year", years=years)
+    unknown = int(frame["years_in_service"].isna().sum())
+    text = t("fees.class.depreciation", year=inputs.reference_year, years=years,
+             n=int(frame["fully_depreciated"].sum()))
+    return text + (t("fees.class.depreciation_no_start", n=unknown) if unknown else "")
+
+
 def verdict_line(frame: pd.DataFrame, t: Translator) -> str:
     counts = F.verdict_counts(frame)
     return t("fees.class.verdicts", **counts)
@@ -304,6 +342,7 @@ def show_class_result(frame: pd.DataFrame, code: str, classes: pd.DataFrame, ctx
     st.markdown(t("fees.class.count", name=class_label(code, classes, t.lang), n=len(frame)))
     if inputs.basis == F.BASIS_EFFECTIVE and (frame["divisor_hours"] <= 0).any():
         st.caption(t("fees.class.no_hours_rows", n=int((frame["divisor_hours"] <= 0).sum())))
+    st.caption(depreciation_note(frame, inputs, t))
     st.table(summary_table(frame, t), hide_index=True)
     st.markdown(verdict_line(frame, t))
     st.caption(band_note(band, t))
@@ -312,6 +351,8 @@ def show_class_result(frame: pd.DataFrame, code: str, classes: pd.DataFrame, ctx
         column_config={
             t("fees.col.inner_id"): st.column_config.TextColumn(pinned=True),
             t("fees.col.value_wan"): st.column_config.NumberColumn(format="%.2f"),
+            age_header(ctx.year, t): st.column_config.NumberColumn(format="%.0f"),
+            t("fees.col.fully"): st.column_config.CheckboxColumn(),
             t("fees.col.rated"): st.column_config.NumberColumn(format="%.0f"),
             t("fees.col.cost"): st.column_config.NumberColumn(format="%.2f"),
             t("fees.col.listed"): st.column_config.NumberColumn(format="%.2f"),
