@@ -9,7 +9,9 @@ rules of the incentives issue, so their columns are fixed and documented here:
 - `reporting_summary(...)` one row per unit: due / on time / late / missing counts;
 - `completeness(...)`      one row per unit: filled shares of the national fields and a medal;
 - `anomalies(...)`         one row per rule hit, with instrument, unit, month, value and limit;
-- `nominally_open_candidates(...)` one row per suspect instrument, with the evidence.
+- `nominally_open_candidates(...)` one row per suspect instrument, with the evidence; instruments
+  that reported no usage in the year are never candidates: `not_reported_open(...)` lists them
+  apart (reason not_reported), as their 0 h is missing data.
 
 Time zones: a due date is a calendar day in Beijing time (Asia/Shanghai); submission times are
 aware UTC. A report is on time when its Beijing calendar day is on or before the due date.
@@ -419,10 +421,32 @@ def anomaly_counts(found: pd.DataFrame) -> pd.DataFrame:
 DEFAULT_MAX_EXTERNAL_RATIO = 0.10  # [I] external hours below 10 % of internal hours
 REASON_NO_RECORDS = "no_records"
 REASON_LOW_RATIO = "low_ratio"
-REASONS = (REASON_NO_RECORDS, REASON_LOW_RATIO)  # catalogue keys quality.reason.<id>
+# An instrument with no usage row in the year: its 0 h is missing data, so whether it is open
+# cannot be judged. Never a candidate (and never grounds for a sanction); listed apart.
+REASON_NOT_REPORTED = "not_reported"
+CANDIDATE_REASONS = (REASON_NO_RECORDS, REASON_LOW_RATIO)  # the grounds of a candidate
+REASONS = (*CANDIDATE_REASONS, REASON_NOT_REPORTED)  # catalogue keys quality.reason.<id>
 CANDIDATE_COLUMNS = ["instrument_id", "unit_id", "unit_name", "unit_name_en", "inner_id", "name_zh", "name_en",
-                     "effective_hours", "external_hours", "internal_hours", "external_ratio",
-                     "external_records", "no_records", "low_ratio"]
+                     "months_reported", "effective_hours", "external_hours", "internal_hours", "external_ratio",
+                     "external_records", "no_records", "low_ratio", "not_reported"]
+BY_UNIT_COLUMNS = ["unit_id", "unit_name", "unit_name_en", "declared", "not_reported", "judged", "candidates",
+                   "candidate_share"]
+
+
+def months_reported(usage: pd.DataFrame, year: int | None = None) -> pd.Series:
+    """Months with a usage row per instrument id (of `year` when given; instruments without a
+    row are absent, i.e. 0).
+
+    usage: usage_by_instrument_year (its months_reported column is summed) or usage_monthly
+    (its rows are counted: one row per instrument and month)."""
+    if usage.empty:
+        return pd.Series(dtype="int64")
+    rows = usage[usage["year"] == year] if year is not None else usage
+    if "months_reported" in rows:
+        counts = rows.groupby("instrument_id")["months_reported"].sum()
+    else:
+        counts = rows.groupby("instrument_id").size()
+    return counts.astype("int64")
 
 
 def external_records(services: pd.DataFrame, year: int | None = None) -> pd.Series:
@@ -445,54 +469,99 @@ def declared_open(annual: pd.DataFrame) -> pd.DataFrame:
     return annual[(~annual["exempt"]) & annual["in_service"] & (annual["share_mode"] == EXTERNAL_SHARE_MODE)]
 
 
-def nominally_open_candidates(annual: pd.DataFrame, services: pd.DataFrame,
-                              max_external_ratio: float = DEFAULT_MAX_EXTERNAL_RATIO,
-                              year: int | None = None) -> pd.DataFrame:
-    """Instruments declared 外部共享 that look closed in practice.
-
-    annual: census.annual_frame of the year (effective_hours, external_hours, in_service, exempt).
-    services: service records (instrument_id, user_type; start_time when `year` is given).
-    Considered: not exempt, in service (not 待报废), share_mode 外部共享. A candidate when
-    - no_records: no external-user service record in the year, or
-    - low_ratio: external hours < max_external_ratio × internal hours, internal = effective − external
-      (an instrument without internal hours is never low_ratio).
-    external_ratio = external / internal (NaN without internal hours). Order: unit, then lowest
-    external ratio, instrument id. Columns: CANDIDATE_COLUMNS."""
-    if annual.empty:
-        return _empty(CANDIDATE_COLUMNS)
-    pool = declared_open(annual).copy()
-    if pool.empty:
-        return _empty(CANDIDATE_COLUMNS)
-    records = external_records(services, year)
-    pool["instrument_id"] = pool["id"].astype(int)
-    pool["external_records"] = pool["instrument_id"].map(records).fillna(0).astype("int64")
-    pool["internal_hours"] = (pool["effective_hours"] - pool["external_hours"]).clip(lower=0.0)
-    internal = pool["internal_hours"]
-    pool["external_ratio"] = pool["external_hours"] / internal.where(internal > 0)
-    pool["no_records"] = pool["external_records"] == 0
-    pool["low_ratio"] = (internal > 0) & (pool["external_hours"] < max_external_ratio * internal - EPSILON)
-    out = pool[pool["no_records"] | pool["low_ratio"]].copy()
+def _candidate_frame(out: pd.DataFrame) -> pd.DataFrame:
     for col in ("unit_name_en", "name_en"):
         out[col] = out[col].fillna("") if col in out else ""
     out = out.sort_values(["unit_id", "external_ratio", "instrument_id"], na_position="first", kind="stable")
     return out[CANDIDATE_COLUMNS].reset_index(drop=True)
 
 
-def candidates_by_unit(candidates: pd.DataFrame, annual: pd.DataFrame) -> pd.DataFrame:
+def nominal_open_review(annual: pd.DataFrame, services: pd.DataFrame, usage: pd.DataFrame,
+                        max_external_ratio: float = DEFAULT_MAX_EXTERNAL_RATIO,
+                        year: int | None = None) -> pd.DataFrame:
+    """Every declared-open instrument (`declared_open`) with the evidence of the check; the
+    candidates and the set-aside instruments are the rows flagged below.
+
+    annual: census.annual_frame of the year (effective_hours, external_hours, in_service, exempt).
+    services: service records (instrument_id, user_type; start_time when `year` is given).
+    usage: the year's usage_by_instrument_year (months_reported) or usage_monthly rows (rows of
+        other years are ignored when `year` is given).
+
+    Columns (CANDIDATE_COLUMNS):
+    - months_reported (int): months with a usage row in the year (0: the unit sent nothing);
+    - internal_hours = effective − external (not below 0); external_ratio = external / internal
+      (NaN without internal hours); external_records: external-user (外部用户) service records;
+    - not_reported (reason not_reported): months_reported = 0. Nothing can be judged: the 0 h is
+      missing data. no_records and low_ratio are then False;
+    - no_records (reason no_records): reported, and no external-user service record in the year;
+    - low_ratio (reason low_ratio): reported, internal > 0 and external < max_external_ratio ×
+      internal.
+    Order: unit, then lowest external ratio (NaN first), instrument id."""
+    pool = declared_open(annual).copy() if not annual.empty else annual
+    if pool.empty:
+        out = _empty(CANDIDATE_COLUMNS)
+        for col in ("no_records", "low_ratio", "not_reported"):
+            out[col] = out[col].astype(bool)
+        out["months_reported"] = out["months_reported"].astype("int64")
+        return out
+    records = external_records(services, year)
+    months = months_reported(usage, year)
+    pool["instrument_id"] = pool["id"].astype(int)
+    pool["months_reported"] = pool["instrument_id"].map(months).fillna(0).astype("int64")
+    pool["external_records"] = pool["instrument_id"].map(records).fillna(0).astype("int64")
+    pool["internal_hours"] = (pool["effective_hours"] - pool["external_hours"]).clip(lower=0.0)
+    internal = pool["internal_hours"]
+    pool["external_ratio"] = pool["external_hours"] / internal.where(internal > 0)
+    reported = pool["months_reported"] > 0
+    pool["not_reported"] = ~reported
+    pool["no_records"] = reported & (pool["external_records"] == 0)
+    pool["low_ratio"] = reported & (internal > 0) & (pool["external_hours"] < max_external_ratio * internal - EPSILON)
+    return _candidate_frame(pool)
+
+
+def nominally_open_candidates(annual: pd.DataFrame, services: pd.DataFrame, usage: pd.DataFrame,
+                              max_external_ratio: float = DEFAULT_MAX_EXTERNAL_RATIO,
+                              year: int | None = None) -> pd.DataFrame:
+    """Instruments declared 外部共享 that look closed in practice: the rows of
+    `nominal_open_review` with reason no_records or low_ratio. These are the grounds a sanction
+    rule may use.
+
+    Considered: not exempt, in service (not 待报废), share_mode 外部共享, and at least one month of
+    usage reported in the year. An instrument that reported no usage is never a candidate (see
+    `not_reported_open`): a missing report is a timeliness failure, not proof of closure.
+    Columns: CANDIDATE_COLUMNS (not_reported is always False here)."""
+    review = nominal_open_review(annual, services, usage, max_external_ratio, year)
+    return review[review["no_records"] | review["low_ratio"]].reset_index(drop=True)
+
+
+def not_reported_open(annual: pd.DataFrame, usage: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
+    """Declared-open instruments set aside by the check because no usage was reported for them in
+    the year (reason not_reported): whether they are open cannot be judged. Not candidates; the
+    timeliness lists deal with the missing reports. Columns: CANDIDATE_COLUMNS."""
+    review = nominal_open_review(annual, pd.DataFrame(), usage, year=year)
+    return review[review["not_reported"]].reset_index(drop=True)
+
+
+def candidates_by_unit(candidates: pd.DataFrame, annual: pd.DataFrame,
+                       not_reported: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per unit with candidates: declared (non-exempt, in-service 外部共享 instruments),
-    candidates, candidate_share = candidates / declared. Most candidates first.
-    Columns: unit_id, unit_name, unit_name_en, declared, candidates, candidate_share."""
-    columns = ["unit_id", "unit_name", "unit_name_en", "declared", "candidates", "candidate_share"]
+    not_reported (of those, set aside for reporting no usage; 0 when `not_reported` is None),
+    judged = declared − not_reported, candidates, candidate_share = candidates / judged.
+    Most candidates first. Columns: BY_UNIT_COLUMNS."""
     if candidates.empty:
-        return _empty(columns)
+        return _empty(BY_UNIT_COLUMNS)
     declared = declared_open(annual).groupby("unit_id").size()
+    unreported = (not_reported.groupby("unit_id").size() if not_reported is not None and not not_reported.empty
+                  else pd.Series(dtype="int64"))
     out = candidates.groupby(["unit_id", "unit_name", "unit_name_en"], as_index=False).size().rename(
         columns={"size": "candidates"})
     out["declared"] = out["unit_id"].map(declared).fillna(0).astype("int64")
+    out["not_reported"] = out["unit_id"].map(unreported).fillna(0).astype("int64")
+    out["judged"] = out["declared"] - out["not_reported"]
     out["candidates"] = out["candidates"].astype("int64")
-    out["candidate_share"] = out["candidates"] / out["declared"]
+    out["candidate_share"] = out["candidates"] / out["judged"]
     out = out.sort_values(["candidates", "candidate_share", "unit_id"], ascending=[False, False, True], kind="stable")
-    return out[columns].reset_index(drop=True)
+    return out[BY_UNIT_COLUMNS].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------- downloads

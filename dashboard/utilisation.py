@@ -46,19 +46,26 @@ def utilisation_frame(
     regions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """`census.annual_frame` (hours, rated hours under `policy`, utilisation, in_service, exempt)
-    plus the year's samples and downtime_hours (0 without usage rows), top_class (two-digit class
-    code) and banner_code (the banner the instrument's region lies in; the region itself when
-    `regions` is not given).
+    plus the year's samples and downtime_hours (0 without usage rows), months_reported (Int64:
+    months with a usage row in the year; 0 when the instrument has none, so its 0 h is missing
+    data rather than measured idleness; <NA> if `usage` has no months_reported column), top_class (two-digit class code) and banner_code (the
+    banner the instrument's region lies in; the region itself when `regions` is not given).
 
     `usage` is usage_by_instrument_year (one year or all years; other years are ignored)."""
     frame = census.annual_frame(instruments, usage, year, policy)
     extra = ["samples", "downtime_hours"]
+    summed = [*extra, "months_reported"] if "months_reported" in usage else extra
     if year is not None and not usage.empty:
         rows = usage[usage["year"] == year]
-        sums = rows.groupby("instrument_id", as_index=False)[extra].sum()
+        sums = rows.groupby("instrument_id", as_index=False)[summed].sum()
         frame = frame.merge(sums, how="left", left_on="id", right_on="instrument_id").drop(columns="instrument_id")
     for col in extra:
         frame[col] = frame[col].fillna(0).astype(float) if col in frame else pd.Series(0.0, index=frame.index)
+    if "months_reported" in usage:
+        months = frame["months_reported"] if "months_reported" in frame else pd.Series(0, index=frame.index)
+        frame["months_reported"] = pd.array(months.fillna(0).astype("int64"), dtype="Int64")
+    else:  # a usage frame without the count: unknown, never taken for "nothing reported"
+        frame["months_reported"] = pd.array([pd.NA] * len(frame), dtype="Int64")
     frame["top_class"] = frame["class_code"].astype(str).str[:2] if "class_code" in frame else ""
     roll = census.banner_of(regions) if regions is not None and not regions.empty else {}
     codes = frame["region_code"] if "region_code" in frame else pd.Series("", index=frame.index)
@@ -229,7 +236,11 @@ def _with_load(rows: pd.DataFrame, lines: LoadLines) -> pd.DataFrame:
 
 
 def idle_list(annual: pd.DataFrame, lines: LoadLines = LoadLines()) -> pd.DataFrame:
-    """In-service instruments below their idle line, least used first (then the more valuable)."""
+    """In-service instruments below their idle line, least used first (then the more valuable).
+
+    Rows of `annual` (utilisation_frame) plus load and idle_line. months_reported tells the
+    months with a usage row in the year: an instrument with 0 is idle by the same rule (0 h), but
+    its 0 h is a missing report, not proven idleness (see `unreported_count`)."""
     rows = _with_load(in_service(annual), lines)
     rows = rows[rows["load"] == LOAD_IDLE]
     return rows.sort_values(["effective_hours", "original_value", "id"], ascending=[True, False, True],
@@ -237,16 +248,26 @@ def idle_list(annual: pd.DataFrame, lines: LoadLines = LoadLines()) -> pd.DataFr
 
 
 def saturated_list(annual: pd.DataFrame, lines: LoadLines = LoadLines()) -> pd.DataFrame:
-    """In-service instruments at or above the saturation line, most used first."""
+    """In-service instruments at or above the saturation line, most used first. Same columns as
+    `idle_list` (months_reported included)."""
     rows = _with_load(in_service(annual), lines)
     rows = rows[rows["load"] == LOAD_SATURATED]
     return rows.sort_values(["effective_hours", "id"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
 def most_valuable_idle(annual: pd.DataFrame, lines: LoadLines = LoadLines(), top: int = 10) -> pd.DataFrame:
-    """The `top` idle instruments of the highest original value (the costliest idle capacity)."""
+    """The `top` idle instruments of the highest original value (the costliest idle capacity).
+    Same columns as `idle_list` (months_reported included)."""
     rows = idle_list(annual, lines)
     return rows.sort_values(["original_value", "id"], ascending=[False, True], kind="stable").head(top).reset_index(drop=True)
+
+
+def unreported_count(rows: pd.DataFrame) -> int:
+    """How many rows of a list (idle_list, saturated_list, most_valuable_idle) reported no usage
+    in the year (months_reported = 0)."""
+    if rows.empty or "months_reported" not in rows:
+        return 0
+    return int((rows["months_reported"] == 0).fillna(False).sum())
 
 
 # ---- distribution and trend ------------------------------------------------------------------

@@ -27,7 +27,8 @@ top = st.container()
 definitions = st.container()
 
 status = Q.reporting_status(read(ctx, "submissions", year), units, year, instruments, as_of=as_of)
-annual = census.annual_frame(instruments, read(ctx, "usage_by_instrument_year", year), year)
+usage = read(ctx, "usage_by_instrument_year", year)
+annual = census.annual_frame(instruments, usage, year)
 found = Q.anomalies(read(ctx, "usage_monthly", year), instruments, year)
 
 tab_time, tab_complete, tab_anomalies, tab_nominal = st.tabs(
@@ -44,11 +45,13 @@ with tab_anomalies:
     view.show_anomalies(found, year, t)
 with tab_nominal:
     ratio = view.read_ratio(t)
-    candidates = Q.nominally_open_candidates(annual, read(ctx, "services_for_evaluation", year), ratio)
-    view.show_candidates(candidates, Q.candidates_by_unit(candidates, annual), len(Q.declared_open(annual)), year, t)
+    candidates = Q.nominally_open_candidates(annual, read(ctx, "services_for_evaluation", year), usage, ratio, year)
+    set_aside = Q.not_reported_open(annual, usage, year)
+    view.show_candidates(candidates, Q.candidates_by_unit(candidates, annual, set_aside), set_aside,
+                         len(Q.declared_open(annual)), year, t)
 
 with top:
-    view.show_cards(view.headline_cards(view.headline(summary, complete, found, candidates), kind, t))
+    view.show_cards(view.headline_cards(view.headline(summary, complete, found, candidates, set_aside), kind, t))
 with definitions:
     with st.expander(t("quality.definitions"), icon=":material/functions:"):
         st.table(view.definitions_table(t, lines, ratio), hide_index=True)

@@ -234,8 +234,49 @@ def test_idle_saturated_and_most_valuable_lists(monkeypatch, db_url):
     assert saturated["仪器编号"].tolist() == ["HPLC-1"]
     assert saturated["分类"].tolist()[0].startswith("010501")
     assert "以上 3 台低效仪器" in " ".join(c.value for c in at.caption)
+    for table in (valuable, idle, saturated):
+        assert set(table["本年已报送月数"]) == {12}
+    assert "以上 3 台低效仪器本年都报送了使用数据。" in [c.value for c in at.caption]
     set_number(at, "util_top", 1)
     assert at.dataframe[2].value["仪器编号"].tolist() == ["RADAR-1"]
+
+
+def _with_gaps(eng) -> dict[str, int]:
+    """The store plus NEW-1 (通用, 2,000,000 CNY, no usage row in 2025) and PART-1 (通用, 500,000 CNY,
+    10 h in each of January to March only)."""
+    ids = _fill(eng)
+    add_instrument(eng, ids["unit1"], "NEW-1", "未报送光谱仪", original_value=2_000_000)
+    part = add_instrument(eng, ids["unit1"], "PART-1", "部分报送天平")
+    add_usage(eng, part, 2025, [10.0] * 3)
+    return ids
+
+
+def test_the_lists_show_months_reported_and_count_the_unreported(monkeypatch, db_url):
+    _store(db_url, fill=_with_gaps)
+    at = open_app(monkeypatch, db_url, page=PAGE)
+    # idle is defined as before: NEW-1 (0 h) and PART-1 (30 h) join AG-1, GC-1, RADAR-1
+    assert headline(at)["低效运行仪器"][0] == "5"
+    valuable, idle = at.dataframe[2].value, at.dataframe[3].value
+    assert idle["仪器编号"].tolist() == ["NEW-1", "PART-1", "AG-1", "GC-1", "RADAR-1"]
+    assert idle["有效机时（小时）"].tolist() == [0.0, 30.0, 120.0, 240.0, 600.0]
+    assert idle["本年已报送月数"].tolist() == [0, 3, 12, 12, 12]
+    # by value: RADAR-1 250万, NEW-1 200万, AG-1 100万, PART-1 50万, GC-1 8万
+    assert valuable["仪器编号"].tolist() == ["RADAR-1", "NEW-1", "AG-1", "PART-1", "GC-1"]
+    assert valuable["本年已报送月数"].tolist() == [12, 0, 12, 3, 12]
+    note = ("其中 1 台全年未报送使用数据（“本年已报送月数”为 0）：它们的 0 小时是缺报，不能证明闲置；"
+            "低效台数仍按同一口径计入。报送情况见“数据质量”页。")
+    assert [c.value for c in at.caption].count(note) == 2  # under the valuable and the full idle list
+    # the top-2 list (RADAR-1, NEW-1) still has the unreported NEW-1; the top-1 list has none
+    set_number(at, "util_top", 1)
+    assert [c.value for c in at.caption].count(note) == 1
+
+
+def test_english_lists_name_the_unreported(monkeypatch, db_url):
+    _store(db_url, fill=_with_gaps)
+    at = open_app(monkeypatch, db_url, page=PAGE, lang="en")
+    idle = at.dataframe[3].value
+    assert idle["Months reported"].tolist() == [0, 3, 12, 12, 12]
+    assert any(c.value.startswith("1 of them reported no usage all year (0 months reported)") for c in at.caption)
 
 
 def test_operation_modes_side_by_side(monkeypatch, db_url):

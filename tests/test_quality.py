@@ -390,55 +390,155 @@ def _annual() -> pd.DataFrame:
         (4, 2, "外部共享", True, True, 500.0, 0.0),  # D: exempt
         (5, 2, "外部共享", False, False, 500.0, 0.0),  # E: awaiting scrapping
         (6, 2, "内部共享", False, True, 500.0, 0.0),  # F: not declared open
-        (7, 3, "外部共享", False, True, 0.0, 0.0),  # G: no use at all, no records
+        (7, 3, "外部共享", False, True, 0.0, 0.0),  # G: reported 12 months of 0 h, no records
         (8, 3, "外部共享", False, True, 1100.0, 100.0),  # H: 100 = exactly 10 % of 1000: not below
+        (9, 4, "外部共享", False, True, 0.0, 0.0),  # I: no usage row in 2025 (one in 2024)
+        (10, 3, "外部共享", False, True, 0.0, 0.0),  # J: no usage row, yet 1 external record
+        (11, 1, "外部共享", False, True, 300.0, 0.0),  # K: 3 months reported, internal only, no records
     ]
     frame = pd.DataFrame(rows, columns=["id", "unit_id", "share_mode", "exempt", "in_service", "effective_hours",
                                         "external_hours"])
     frame["inner_id"] = [f"N-{i}" for i in frame["id"]]
     frame["name_zh"] = [f"仪器{i}" for i in frame["id"]]
     frame["name_en"] = ""
-    frame["unit_name"] = frame["unit_id"].map({1: "甲", 2: "乙", 3: "丙"})
+    frame["unit_name"] = frame["unit_id"].map({1: "甲", 2: "乙", 3: "丙", 4: "丁"})
     frame["unit_name_en"] = ""
     return frame
 
 
 def _services() -> pd.DataFrame:
-    rows = ([(1, "外部用户")] * 3 + [(2, "外部用户")] * 5 + [(3, "内部用户")] * 4 + [(8, "外部用户")] * 2)
+    rows = ([(1, "外部用户")] * 3 + [(2, "外部用户")] * 5 + [(3, "内部用户")] * 4 + [(8, "外部用户")] * 2
+            + [(10, "外部用户")])
     return pd.DataFrame(rows, columns=["instrument_id", "user_type"])
 
 
-def test_nominally_open_candidates_with_and_without_records():
-    out = Q.nominally_open_candidates(_annual(), _services())
+def _year_usage() -> pd.DataFrame:
+    """usage_by_instrument_year rows: hours as in _annual, months_reported as noted there."""
+    rows = [(i, 2025, 12) for i in (1, 2, 3, 4, 5, 6, 7, 8)] + [(11, 2025, 3), (9, 2024, 12)]
+    frame = pd.DataFrame(rows, columns=["instrument_id", "year", "months_reported"])
+    hours = _annual().set_index("id")
+    frame["effective_hours"] = frame["instrument_id"].map(hours["effective_hours"])
+    frame["external_hours"] = frame["instrument_id"].map(hours["external_hours"])
+    return frame
+
+
+def _flags(frame: pd.DataFrame) -> dict:
+    return {int(r["instrument_id"]): (bool(r["no_records"]), bool(r["low_ratio"]), bool(r["not_reported"]))
+            for _, r in frame.iterrows()}
+
+
+def test_months_reported_from_annual_totals_or_monthly_rows():
+    assert Q.months_reported(_year_usage(), 2025).to_dict() == {1: 12, 2: 12, 3: 12, 4: 12, 5: 12, 6: 12, 7: 12,
+                                                                8: 12, 11: 3}
+    assert Q.months_reported(_year_usage(), 2024).to_dict() == {9: 12}
+    monthly = pd.DataFrame({"instrument_id": [5, 5, 5, 6, 6], "year": [2025, 2025, 2024, 2025, 2025],
+                            "month": [1, 2, 1, 7, 8], "effective_hours": 1.0})
+    assert Q.months_reported(monthly, 2025).to_dict() == {5: 2, 6: 2}  # rows counted
+    assert Q.months_reported(monthly).to_dict() == {5: 3, 6: 2}  # all years
+    assert Q.months_reported(monthly.iloc[0:0], 2025).empty
+
+
+def test_nominally_open_candidates_only_among_reporting_instruments():
+    out = Q.nominally_open_candidates(_annual(), _services(), _year_usage(), year=2025)
     assert list(out.columns) == Q.CANDIDATE_COLUMNS
-    got = {r["instrument_id"]: (bool(r["no_records"]), bool(r["low_ratio"]), int(r["external_records"]))
-           for _, r in out.iterrows()}
-    assert got == {1: (False, True, 3), 3: (True, False, 0), 7: (True, False, 0)}
-    a = out.set_index("instrument_id").loc[1]
-    assert a["internal_hours"] == 950.0 and a["external_ratio"] == pytest.approx(50 / 950)
-    assert math.isnan(out.set_index("instrument_id").loc[7, "external_ratio"])
-    assert list(out["instrument_id"]) == [1, 3, 7]  # by unit
+    # A low ratio; C and G no external-user record; K both (0 h external of 300 h internal).
+    # I and J (no usage row in 2025) are not candidates, whatever their records.
+    assert _flags(out) == {1: (False, True, False), 3: (True, False, False), 7: (True, False, False),
+                           11: (True, True, False)}
+    by_id = out.set_index("instrument_id")
+    assert by_id.loc[1, "internal_hours"] == 950.0 and by_id.loc[1, "external_ratio"] == pytest.approx(50 / 950)
+    assert by_id.loc[1, "external_records"] == 3 and by_id.loc[1, "months_reported"] == 12
+    assert by_id.loc[11, "months_reported"] == 3 and by_id.loc[11, "external_ratio"] == 0.0
+    assert math.isnan(by_id.loc[7, "external_ratio"])
+    # by unit; within unit 1 the lower ratio first: K (0 %) before A (5.3 %)
+    assert list(out["instrument_id"]) == [11, 1, 3, 7]
 
 
-def test_a_wider_ratio_lists_more_candidates():
-    out = Q.nominally_open_candidates(_annual(), _services(), max_external_ratio=0.3)
-    flags = {r["instrument_id"]: (bool(r["no_records"]), bool(r["low_ratio"])) for _, r in out.iterrows()}
-    # B (25 %) and C (25 %) are now low too; H 10 % as well
-    assert flags == {1: (False, True), 2: (False, True), 3: (True, True), 7: (True, False), 8: (False, True)}
-    # unit 1 declares A and B: both suspect; unit 3 declares G and H: both
-    by_unit = Q.candidates_by_unit(out, _annual()).set_index("unit_id")
-    assert by_unit.loc[1, "declared"] == 2 and by_unit.loc[1, "candidates"] == 2
-    # unit 2 declares C only (D exempt, E scrapped, F internal): 1 of 1
-    assert by_unit.loc[2, "declared"] == 1 and by_unit.loc[2, "candidate_share"] == 1.0
+def test_instruments_without_usage_reported_are_set_aside_not_candidates():
+    aside = Q.not_reported_open(_annual(), _year_usage(), 2025)
+    assert list(aside.columns) == Q.CANDIDATE_COLUMNS
+    assert list(aside["instrument_id"]) == [10, 9]  # unit 3 (J) before unit 4 (I)
+    assert _flags(aside) == {9: (False, False, True), 10: (False, False, True)}
+    assert list(aside["months_reported"]) == [0, 0]
+    # the review lists every declared-open instrument: A B C G H I J K
+    review = Q.nominal_open_review(_annual(), _services(), _year_usage(), year=2025)
+    assert sorted(review["instrument_id"]) == [1, 2, 3, 7, 8, 9, 10, 11]
+    assert not (review["not_reported"] & (review["no_records"] | review["low_ratio"])).any()
+    assert review.set_index("instrument_id").loc[10, "external_records"] == 1  # kept as evidence
+    # counting 2024 too, I reported 12 months and becomes a no-records candidate; J stays aside
+    all_years = Q.nominally_open_candidates(_annual(), _services(), _year_usage())
+    assert 9 in set(all_years["instrument_id"])
+    assert list(Q.not_reported_open(_annual(), _year_usage())["instrument_id"]) == [10]
+
+
+def test_the_same_rows_from_monthly_usage_rows():
+    monthly = pd.DataFrame({"instrument_id": [1] * 12 + [3] * 12 + [7] * 12 + [11] * 3 + [9],
+                            "year": [2025] * 39 + [2024], "month": list(range(1, 13)) * 3 + [1, 2, 3, 1]})
+    out = Q.nominally_open_candidates(_annual(), _services(), monthly, year=2025)
+    assert list(out["instrument_id"]) == [11, 1, 3, 7]
+    assert list(out["months_reported"]) == [3, 12, 12, 12]
+    # B and H have no monthly row in this frame: set aside with I and J
+    assert list(Q.not_reported_open(_annual(), monthly, 2025)["instrument_id"]) == [2, 10, 8, 9]
+
+
+def test_a_wider_ratio_lists_more_candidates_and_by_unit_counts_the_judged():
+    out = Q.nominally_open_candidates(_annual(), _services(), _year_usage(), max_external_ratio=0.3, year=2025)
+    # B (25 %), C (25 %) and H (10 %) are now low too; I and J are still not candidates
+    assert _flags(out) == {1: (False, True, False), 2: (False, True, False), 3: (True, True, False),
+                           7: (True, False, False), 8: (False, True, False), 11: (True, True, False)}
+    default = Q.nominally_open_candidates(_annual(), _services(), _year_usage(), year=2025)
+    aside = Q.not_reported_open(_annual(), _year_usage(), 2025)
+    by_unit = Q.candidates_by_unit(default, _annual(), aside)
+    assert list(by_unit.columns) == Q.BY_UNIT_COLUMNS
+    # unit 1 declares A B K, candidates A K: 2 of 3; unit 2 declares C only (D exempt, E scrapped,
+    # F internal): 1 of 1; unit 3 declares G H J, J set aside: judged 2, candidate G: 1 of 2.
+    # Unit 4 (I only, set aside) has no candidate and is not listed.
+    assert list(by_unit["unit_id"]) == [1, 2, 3]
+    rows = by_unit.set_index("unit_id")
+    assert tuple(rows.loc[1, ["declared", "not_reported", "judged", "candidates"]]) == (3, 0, 3, 2)
+    assert rows.loc[1, "candidate_share"] == pytest.approx(2 / 3)
+    assert tuple(rows.loc[2, ["declared", "not_reported", "judged", "candidates"]]) == (1, 0, 1, 1)
+    assert tuple(rows.loc[3, ["declared", "not_reported", "judged", "candidates"]]) == (3, 1, 2, 1)
+    assert rows.loc[3, "candidate_share"] == 0.5
+    # without the set-aside frame, nothing is taken off: unit 3 judged 3
+    assert Q.candidates_by_unit(default, _annual()).set_index("unit_id").loc[3, "judged"] == 3
 
 
 def test_service_records_of_other_years_do_not_count():
     services = pd.DataFrame({"instrument_id": [2, 2], "user_type": ["外部用户", "外部用户"],
                              "start_time": pd.to_datetime(["2024-05-01 09:00", "2024-06-01 09:00"])})
-    out = Q.nominally_open_candidates(_annual()[_annual()["id"] == 2], services, year=2025)
+    usage = pd.DataFrame({"instrument_id": [2, 2], "year": [2024, 2025], "months_reported": [12, 12]})
+    one = _annual()[_annual()["id"] == 2]
+    out = Q.nominally_open_candidates(one, services, usage, year=2025)
     assert list(out["instrument_id"]) == [2] and bool(out.iloc[0]["no_records"])
-    assert Q.nominally_open_candidates(_annual()[_annual()["id"] == 2], services, year=2024).empty
-    assert len(Q.declared_open(_annual())) == 5  # A, B, C, G, H
+    assert Q.nominally_open_candidates(one, services, usage, year=2024).empty
+    assert len(Q.declared_open(_annual())) == 8  # A, B, C, G, H, I, J, K
+
+
+def test_nothing_declared_gives_empty_frames_with_the_columns():
+    none = _annual()[_annual()["share_mode"] != "外部共享"]
+    for frame in (Q.nominally_open_candidates(none, _services(), _year_usage(), year=2025),
+                  Q.not_reported_open(none, _year_usage(), 2025),
+                  Q.nominal_open_review(_annual().iloc[0:0], _services(), _year_usage(), year=2025)):
+        assert frame.empty and list(frame.columns) == Q.CANDIDATE_COLUMNS
+    assert list(Q.candidates_by_unit(none.iloc[0:0], none).columns) == Q.BY_UNIT_COLUMNS
+
+
+def test_headline_counts_only_real_candidates():
+    from dashboard.i18n import Translator
+    from dashboard.ui import quality_view as view
+
+    candidates = Q.nominally_open_candidates(_annual(), _services(), _year_usage(), year=2025)
+    aside = Q.not_reported_open(_annual(), _year_usage(), 2025)
+    empty = pd.DataFrame({"never_reported": [], "late": [], "missing": []})
+    h = view.headline(empty, pd.DataFrame(), pd.DataFrame(), candidates, aside)
+    assert (h.candidates, h.set_aside) == (4, 2)
+    cards = dict((label, (value, help_text)) for label, value, help_text in view.headline_cards(h, "usage", Translator("zh")))
+    value, help_text = cards["疑似名义开放仪器"]
+    assert value == "4" and "全年未报送使用数据的 2 台无法判断，未计入" in help_text
+    table = view.set_aside_frame(aside, Translator("zh"))
+    assert list(table["未判断原因"]) == ["全年未报送使用数据，无法判断"] * 2
+    assert list(table["本年已报送月数"]) == [0, 0]
 
 
 # ---------------------------------------------------------------------------------- downloads

@@ -62,7 +62,8 @@ def _usage() -> pd.DataFrame:
         (4, 2024, 100.0, 0.0, 5, 0.0),
     ]
     frame = pd.DataFrame(rows, columns=["instrument_id", "year", "effective_hours", "external_hours", "samples", "downtime_hours"])
-    frame["months_reported"] = 12
+    # instrument 3 reported 7 months of 2025; instrument 5 (commissioned 2025-03) has no row at all
+    frame["months_reported"] = [12, 12, 7, 12, 12, 12, 12]
     return frame
 
 
@@ -307,6 +308,29 @@ def test_most_valuable_idle():
     assert U.most_valuable_idle(annual)["original_value"].tolist() == [3_000_000, 500_000, 200_000]
 
 
+def test_the_lists_carry_the_months_reported():
+    annual, previous = frames()
+    assert annual.set_index("id")["months_reported"].to_dict() == {1: 12, 2: 12, 3: 7, 4: 12, 5: 0}
+    assert previous.set_index("id")["months_reported"].to_dict() == {1: 12, 2: 12, 3: 0, 4: 12}
+    idle = U.idle_list(annual)  # 5 (0 h, nothing reported), 3 (350 h in 7 months), 2 (600 h in 12)
+    assert idle["months_reported"].tolist() == [0, 7, 12]
+    assert U.unreported_count(idle) == 1  # instrument 5: its 0 h is missing data
+    assert U.most_valuable_idle(annual)["months_reported"].tolist() == [7, 0, 12]  # ids 3, 5, 2
+    assert U.unreported_count(U.most_valuable_idle(annual, top=1)) == 0
+    saturated = U.saturated_list(annual)
+    assert saturated["months_reported"].tolist() == [12] and U.unreported_count(saturated) == 0
+    # the idle count itself is unchanged: instrument 5 stays idle
+    assert U.totals(annual)["idle"] == 3
+    assert U.unreported_count(U.idle_list(annual.iloc[0:0])) == 0
+
+
+def test_months_reported_unknown_without_the_count_column():
+    usage = _usage().drop(columns="months_reported")
+    annual = U.utilisation_frame(_instruments(), usage, 2025, regions=REGIONS)
+    assert annual["months_reported"].isna().all()
+    assert U.unreported_count(U.idle_list(annual)) == 0  # unknown is never taken for "not reported"
+
+
 # ---- distribution and trend -------------------------------------------------------------------------
 
 
@@ -388,6 +412,8 @@ def test_no_usage_gives_zero_hours():
     annual = U.utilisation_frame(_instruments(), _usage().iloc[0:0], 2025, regions=REGIONS)
     assert annual["effective_hours"].tolist() == [0.0] * 5
     assert annual["samples"].tolist() == [0.0] * 5
+    assert annual["months_reported"].tolist() == [0] * 5
+    assert U.unreported_count(U.idle_list(annual)) == 4  # every in-service instrument
     row = U.totals(annual)
     assert (row["instruments"], row["idle"], row["saturated"]) == (4, 4, 0)
     assert row["utilisation"] == 0

@@ -1,6 +1,6 @@
 """What the data-quality page shows, shaped for display: the headline cards, the definitions
 table, the timeliness summary and unit × month grid, the completeness tables, the anomaly list and
-the "nominally open" candidates; plus the widgets (report kind, medal lines, anomaly rule,
+the "nominally open" candidates (and, apart, the instruments not judged for lack of usage reports); plus the widgets (report kind, medal lines, anomaly rule,
 external-share ratio) and the render helpers.
 
 The frame builders are pure (rule results in, labelled frames out) so their output can be checked
@@ -75,11 +75,14 @@ class Headline:
     overall_share: float | None
     anomalies: int
     candidates: int
+    set_aside: int = 0  # declared-open instruments not judged: no usage reported in the year
 
 
-def headline(summary: pd.DataFrame, complete: pd.DataFrame, found: pd.DataFrame, candidates: pd.DataFrame) -> Headline:
+def headline(summary: pd.DataFrame, complete: pd.DataFrame, found: pd.DataFrame, candidates: pd.DataFrame,
+             set_aside: pd.DataFrame | None = None) -> Headline:
     """Counts for the cards: units that never reported, late and missing reports (of the chosen
-    kind), the league-wide share of filled national fields, anomaly hits and candidates."""
+    kind), the league-wide share of filled national fields, anomaly hits and candidates (the
+    set-aside, non-reporting instruments are not candidates; their count goes in the card's help)."""
     cells = complete["required_cells"].sum() + complete["recommended_cells"].sum() if not complete.empty else 0
     filled = complete["required_filled"].sum() + complete["recommended_filled"].sum() if not complete.empty else 0
     return Headline(
@@ -89,6 +92,7 @@ def headline(summary: pd.DataFrame, complete: pd.DataFrame, found: pd.DataFrame,
         overall_share=float(filled / cells) if cells else None,
         anomalies=len(found),
         candidates=len(candidates),
+        set_aside=0 if set_aside is None else len(set_aside),
     )
 
 
@@ -101,7 +105,7 @@ def headline_cards(h: Headline, kind: str, t: Translator) -> list[tuple[str, str
         (t("quality.card.missing"), fmt.number(h.missing), t("quality.card.missing.help", kind=kind_name)),
         (t("quality.card.completeness"), fmt.percent(h.overall_share), t("quality.card.completeness.help")),
         (t("quality.card.anomalies"), fmt.number(h.anomalies), t("quality.card.anomalies.help")),
-        (t("quality.card.candidates"), fmt.number(h.candidates), t("quality.card.candidates.help")),
+        (t("quality.card.candidates"), fmt.number(h.candidates), t("quality.card.candidates.help", set_aside=h.set_aside)),
     ]
 
 
@@ -411,6 +415,7 @@ def candidates_frame(candidates: pd.DataFrame, t: Translator) -> pd.DataFrame:
         t("quality.col.unit"): localised(candidates, "unit_name", "unit_name_en", t.lang).values,
         t("quality.col.instrument"): localised(candidates, "name_zh", "name_en", t.lang).values,
         t("quality.col.reasons"): [reasons_text(row, t) for _, row in candidates.iterrows()],
+        t("quality.col.months_reported"): candidates["months_reported"].values,
         t("quality.col.external_records"): candidates["external_records"].values,
         t("quality.col.effective_hours"): candidates["effective_hours"].round(1).values,
         t("quality.col.internal_hours"): candidates["internal_hours"].round(1).values,
@@ -420,24 +425,51 @@ def candidates_frame(candidates: pd.DataFrame, t: Translator) -> pd.DataFrame:
     })
 
 
+def set_aside_frame(set_aside: pd.DataFrame, t: Translator) -> pd.DataFrame:
+    """The declared-open instruments that reported no usage: who, what, and why not judged."""
+    return pd.DataFrame({
+        t("quality.col.unit"): localised(set_aside, "unit_name", "unit_name_en", t.lang).values,
+        t("quality.col.instrument"): localised(set_aside, "name_zh", "name_en", t.lang).values,
+        t("quality.col.inner_id"): set_aside["inner_id"].values,
+        t("quality.col.not_judged_reason"): [reasons_text(row, t) for _, row in set_aside.iterrows()],
+        t("quality.col.months_reported"): set_aside["months_reported"].values,
+    })
+
+
 def by_unit_frame(by_unit: pd.DataFrame, t: Translator) -> pd.DataFrame:
     return pd.DataFrame({
         t("quality.col.unit"): localised(by_unit, "unit_name", "unit_name_en", t.lang).values,
         t("quality.col.declared"): by_unit["declared"].values,
+        t("quality.col.not_reported"): by_unit["not_reported"].values,
+        t("quality.col.judged"): by_unit["judged"].values,
         t("quality.col.candidates"): by_unit["candidates"].values,
         t("quality.col.candidate_share"): percent_number(by_unit["candidate_share"]).values,
     })
 
 
-def show_candidates(candidates: pd.DataFrame, by_unit: pd.DataFrame, declared: int, year: int, t: Translator) -> None:
+def show_candidates(candidates: pd.DataFrame, by_unit: pd.DataFrame, set_aside: pd.DataFrame, declared: int,
+                    year: int, t: Translator) -> None:
+    """The candidates (reporting instruments only), then, apart, the instruments set aside because
+    no usage was reported for them."""
+    judged = declared - len(set_aside)
     if candidates.empty:
-        st.success(t("quality.nominal.none", declared=declared), icon=":material/check_circle:")
-        return
-    st.markdown(t("quality.nominal.count", candidates=len(candidates), declared=declared, units=len(by_unit)))
-    utable = by_unit_frame(by_unit, t)
-    st.dataframe(utable, hide_index=True, width="stretch",
-                 column_config=percent_columns(utable, t, ("quality.col.candidate_share",)))
-    table = candidates_frame(candidates, t)
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config=percent_columns(table, t, ("quality.col.external_ratio",)))
-    download(t("quality.download.candidates"), table, f"nominally_open_{year}.csv", "quality_dl_candidates")
+        st.success(t("quality.nominal.none", judged=judged), icon=":material/check_circle:")
+    else:
+        st.markdown(t("quality.nominal.count", candidates=len(candidates), judged=judged, units=len(by_unit)))
+    if not set_aside.empty:
+        st.caption(t("quality.nominal.set_aside", n=len(set_aside), units=set_aside["unit_id"].nunique(),
+                     declared=declared, tab=t("quality.tab.timeliness")))
+    if not candidates.empty:
+        utable = by_unit_frame(by_unit, t)
+        st.dataframe(utable, hide_index=True, width="stretch",
+                     column_config=percent_columns(utable, t, ("quality.col.candidate_share",)))
+        table = candidates_frame(candidates, t)
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config=percent_columns(table, t, ("quality.col.external_ratio",)))
+        download(t("quality.download.candidates"), table, f"nominally_open_{year}.csv", "quality_dl_candidates")
+    if not set_aside.empty:
+        st.subheader(t("quality.nominal.set_aside_title", n=len(set_aside)))
+        aside = set_aside_frame(set_aside, t)
+        st.dataframe(aside, hide_index=True, width="stretch")
+        download(t("quality.download.set_aside"), aside, f"nominally_open_not_reported_{year}.csv",
+                 "quality_dl_set_aside")

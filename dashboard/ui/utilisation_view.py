@@ -44,9 +44,11 @@ FIGURE_COLUMNS = (
     "effective_change", "utilisation_change",
 )
 # The figures come right after the name and unit, so they are visible without scrolling sideways.
-LIST_COLUMNS = ("inner_id", "name", "unit", "value_wan", "effective_hours", "rated_hours", "utilisation",
-                "external_hours", "idle_line", "load", "class", "region", "operation_mode")
-LIST_NUMBER_COLUMNS = ("value_wan", "effective_hours", "rated_hours", "utilisation", "external_hours", "idle_line")
+# months_reported sits next to the hours: 0 months means the 0 h is a missing report.
+LIST_COLUMNS = ("inner_id", "name", "unit", "value_wan", "effective_hours", "months_reported", "rated_hours",
+                "utilisation", "external_hours", "idle_line", "load", "class", "region", "operation_mode")
+LIST_NUMBER_COLUMNS = ("value_wan", "effective_hours", "months_reported", "rated_hours", "utilisation",
+                       "external_hours", "idle_line")
 
 
 # ---- controls --------------------------------------------------------------------------------
@@ -275,7 +277,8 @@ def _cell(value, column: str) -> str:
 
 def instrument_table(rows: pd.DataFrame, classes: pd.DataFrame, t: Translator) -> pd.DataFrame:
     """Instrument rows (lists and drill-down) with unit, class, region, mode, value in 万元, hours,
-    utilisation in %, the instrument's idle line and its load class."""
+    months of usage reported in the year, utilisation in %, the instrument's idle line and its
+    load class."""
     data = {
         "inner_id": rows["inner_id"].astype(str),
         "name": localised(rows, "name_zh", "name_en", t.lang),
@@ -285,6 +288,7 @@ def instrument_table(rows: pd.DataFrame, classes: pd.DataFrame, t: Translator) -
         "operation_mode": rows["operation_mode"].map(lambda v: t.enum("operation_mode", v)),
         "value_wan": (rows["original_value"].astype(float) / WAN).round(2),
         "effective_hours": rows["effective_hours"].astype(float).round(1),
+        "months_reported": rows["months_reported"].astype("Int64"),
         "rated_hours": rows["rated_hours"].astype(float).round(0),
         "utilisation": (100 * rows["utilisation"].astype(float)).round(1),
         "external_hours": rows["external_hours"].astype(float).round(1),
@@ -555,16 +559,26 @@ def show_lists(data: PageData, t: Translator) -> None:
     if not valuable.empty:
         st.caption(t("utilisation.lists.valuable_caption", n=len(valuable), value=fmt.money(valuable["original_value"].sum(), t),
                      rule=rule))
+        if U.unreported_count(valuable):
+            st.caption(t("utilisation.lists.unreported", n=U.unreported_count(valuable)))
 
     idle = U.idle_list(data.annual, lines)
     st.subheader(t("utilisation.lists.idle", n=len(idle)))
     st.caption(t("utilisation.lists.idle_caption", rule=rule))
+    if not idle.empty:
+        st.caption(unreported_text(idle, t))
     _show_list(idle, data.classes, t, t("utilisation.lists.idle_empty"))
 
     saturated = U.saturated_list(data.annual, lines)
     st.subheader(t("utilisation.lists.saturated", n=len(saturated)))
     st.caption(t("utilisation.lists.saturated_caption", hours=fmt.number(lines.saturation_hours)))
     _show_list(saturated, data.classes, t, t("utilisation.lists.saturated_empty"))
+
+
+def unreported_text(idle: pd.DataFrame, t: Translator) -> str:
+    """How many idle instruments reported no usage in the year: their 0 h is missing data."""
+    n = U.unreported_count(idle)
+    return t("utilisation.lists.unreported", n=n) if n else t("utilisation.lists.all_reported", total=len(idle))
 
 
 def _show_list(rows: pd.DataFrame, classes: pd.DataFrame, t: Translator, empty: str) -> None:
