@@ -5,6 +5,11 @@ instrument_classes). Outputs are small aggregated frames and a KPI dataclass; no
 the store or knows about Streamlit, so every figure on the overview page can be checked by hand.
 
 Money stays in CNY; formatting (万元 / 亿元) is the display layer's job.
+
+Scope (the same on every page and in the annual report): the instrument count and total value
+cover the whole register of the year (the census); every hour, utilisation, external-service and
+idle figure covers instruments in service (status not 待报废; exempt instruments stay in); the
+open share covers instruments in service that are not exempt from opening.
 """
 
 from __future__ import annotations
@@ -81,19 +86,35 @@ def _column(frame: pd.DataFrame, name: str, default) -> pd.Series:
     return pd.Series([default] * len(frame), index=frame.index, dtype=object)
 
 
+def in_service(annual: pd.DataFrame) -> pd.DataFrame:
+    """Rows of an `annual_frame` in service (status not 待报废): the scope of every hour,
+    utilisation, external-service and idle figure. Exempt instruments stay in."""
+    return annual[annual["in_service"]] if len(annual) else annual
+
+
+def open_base(annual: pd.DataFrame) -> pd.DataFrame:
+    """Rows of an `annual_frame` in service and not exempt from opening: the denominator of the
+    open share (an instrument awaiting scrapping is no longer offered to anyone)."""
+    rows = in_service(annual)
+    return rows[~rows["exempt"]] if len(rows) else rows
+
+
 @dataclass(frozen=True)
 class Kpis:
-    """Headline figures of one year. Ratios are None when their denominator is empty."""
+    """Headline figures of one year. Ratios and means are None when their denominator is empty.
+
+    instruments and total_value_cny cover the whole register; the other figures cover instruments
+    in service (see the module docstring)."""
 
     instruments: int
     total_value_cny: float
-    open_count: int  # 外部共享 among non-exempt instruments
-    open_eligible: int  # non-exempt instruments (the denominator of open_share)
+    open_count: int  # 外部共享 among the open base
+    open_eligible: int  # in service and not exempt (the denominator of open_share)
     open_share: float | None
-    avg_effective_hours: float | None
-    avg_rated_hours: float | None
-    external_hours: float
-    idle_count: int
+    avg_effective_hours: float | None  # mean over instruments in service
+    avg_rated_hours: float | None  # mean over instruments in service
+    external_hours: float  # sum over instruments in service
+    idle_count: int  # among instruments in service
     in_service_count: int
 
 
@@ -102,21 +123,21 @@ def kpis(annual: pd.DataFrame, policy: P.PolicyDefaults = P.DEFAULTS) -> Kpis:
     n = len(annual)
     if n == 0:
         return Kpis(0, 0.0, 0, 0, None, None, None, 0.0, 0, 0)
-    eligible = annual[~annual["exempt"]]
+    live = in_service(annual)
+    eligible = open_base(annual)
     open_count = int((eligible["share_mode"] == EXTERNAL_SHARE_MODE).sum())
-    in_service = annual[annual["in_service"]]
-    idle = load_class(in_service, LoadLines.from_policy(policy)) == LOAD_IDLE
+    idle = load_class(live, LoadLines.from_policy(policy)) == LOAD_IDLE if len(live) else pd.Series(dtype=bool)
     return Kpis(
         instruments=n,
         total_value_cny=float(annual["original_value"].sum()),
         open_count=open_count,
         open_eligible=len(eligible),
         open_share=open_count / len(eligible) if len(eligible) else None,
-        avg_effective_hours=float(annual["effective_hours"].mean()),
-        avg_rated_hours=float(annual["rated_hours"].mean()),
-        external_hours=float(annual["external_hours"].sum()),
+        avg_effective_hours=float(live["effective_hours"].mean()) if len(live) else None,
+        avg_rated_hours=float(live["rated_hours"].mean()) if len(live) else None,
+        external_hours=float(live["external_hours"].sum()),
         idle_count=int(idle.sum()),
-        in_service_count=len(in_service),
+        in_service_count=len(live),
     )
 
 

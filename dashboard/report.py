@@ -8,6 +8,12 @@ instrument register of a year is `census.in_register` (commissioned by 31 Decemb
 saturated come from `utilisation.load_class` with `LoadLines.from_policy`. Nothing here reads the
 store except `load_inputs`, which only calls `models.queries`.
 
+Scope (the one of `dashboard.census`): the instrument count, total value, holding units and the
+count and value columns of the breakdowns cover the whole register of the year; every hour,
+utilisation, load, external-service and service-record figure covers instruments in service
+(status not 待报废; exempt instruments stay in); the openness rates cover instruments in service
+that are not exempt. The previous year is computed with the same rules.
+
 `report_tables(report, t)` turns the figures into translated tables of typed cells, which the HTML
 renderer (`dashboard.report_html`) formats as text and the Excel writer (`dashboard.report_xlsx`)
 writes as numbers with number formats. Money stays in CNY here; cells of kind "wan" are shown in 万元.
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -57,7 +64,10 @@ HEADLINE_IDS = tuple(i for i, _ in HEADLINE)
 HEADLINE_KIND = dict(HEADLINE)
 
 BREAKDOWN_COLUMNS = ["key", "name_zh", "name_en", "instruments", "instruments_share", "value_cny", "value_share",
-                     "units", "effective_hours", "rated_hours", "utilisation", "external_hours"]
+                     "units", "in_service", "effective_hours", "rated_hours", "utilisation", "external_hours"]
+
+# The report is a Chinese publication: its generation time is printed in Beijing time.
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 # ---- inputs and errors -----------------------------------------------------------------------
@@ -69,8 +79,9 @@ class ReportInputs:
 
     usage: usage_by_instrument_year rows of at least the year and the year before.
     services / services_prev: the service records of the year and of the year before
-    (services_for_evaluation or services; only user_type, applicant_unit and service_amount_cny
-    are read). services_prev may be None when unknown."""
+    (services_for_evaluation or services; only instrument_id, user_type, applicant_unit and
+    service_amount_cny are read). services_prev is None when the year before has no data at all
+    (see `previous_services`): its service figures are then unknown, not zero."""
 
     instruments: pd.DataFrame
     usage: pd.DataFrame
@@ -113,23 +124,40 @@ def check_year(instruments: pd.DataFrame, usage_years: list[int], year: int) -> 
         raise ReportUnavailable("report.err.unknown_year", year=year, years=known)
 
 
+def previous_services(services_prev: pd.DataFrame, usage_years, year: int) -> pd.DataFrame | None:
+    """The service records of year − 1 as the report takes them: None when that year has neither
+    monthly usage nor any service record (nothing was reported yet, e.g. the first year of the
+    system), so that its service figures show as missing rather than as zero. A year with usage
+    but no service records really had none: its (empty) frame is kept."""
+    if year - 1 not in set(usage_years) and services_prev.empty:
+        return None
+    return services_prev
+
+
 def load_inputs(engine, year: int) -> ReportInputs:
     """Read the report's inputs for `year` through `models.queries` (raises ReportUnavailable)."""
     from models import queries as Q  # the pure part of this module needs no store
 
     instruments = Q.instruments(engine)
-    check_year(instruments, Q.usage_years(engine), year)
+    usage_years = Q.usage_years(engine)
+    check_year(instruments, usage_years, year)
     usage = pd.concat([Q.usage_by_instrument_year(engine, year - 1), Q.usage_by_instrument_year(engine, year)],
                       ignore_index=True)
     return ReportInputs(
         instruments=instruments,
         usage=usage,
         services=Q.services_for_evaluation(engine, year),
-        services_prev=Q.services_for_evaluation(engine, year - 1),
+        services_prev=previous_services(Q.services_for_evaluation(engine, year - 1), usage_years, year),
         units=Q.units(engine),
         regions=Q.regions(engine),
         classes=Q.instrument_classes(engine),
     )
+
+
+def generated_text(generated_at: datetime, t: Translator) -> str:
+    """The generation time in Beijing time, labelled as such ('2026-01-05 16:30（北京时间）').
+    A naive datetime is taken as the local time of the machine."""
+    return t("report.time.beijing", time=generated_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"))
 
 
 def load_meta(engine, generated_at: datetime | None = None) -> ReportMeta:
@@ -145,20 +173,25 @@ def load_meta(engine, generated_at: datetime | None = None) -> ReportMeta:
 @dataclass(frozen=True)
 class YearFigures:
     """The headline figures of one year. Hour figures are None when the year has no usage data,
-    service figures None when its service records are unknown; ratios None on an empty denominator."""
+    service figures None when its service records are unknown; ratios None on an empty denominator.
+
+    instruments, value_cny and units cover the whole register; scrapped + in_service = instruments;
+    exempt + eligible = in_service; every other figure covers instruments in service (the openness
+    counts and rates: the eligible ones)."""
 
     year: int
     instruments: int
     value_cny: float
     units: int
-    exempt: int
-    eligible: int  # non-exempt instruments: the denominator of the openness rates
+    scrapped: int  # awaiting scrapping (待报废): in the register, out of every other figure
+    in_service: int
+    exempt: int  # exempt from opening, among the instruments in service
+    eligible: int  # in service and not exempt: the denominator of the openness rates
     open_count: int  # 外部共享 among the eligible
     internal_count: int  # 内部共享 among the eligible
     closed_count: int  # 不共享 among the eligible
     open_rate: float | None
     participation_rate: float | None
-    in_service: int
     has_usage: bool
     effective_hours: float | None
     rated_hours: float | None
@@ -184,28 +217,36 @@ def _ratio(num: float, den: float) -> float | None:
     return float(num) / float(den) if den else None
 
 
+def _services_in_scope(services: pd.DataFrame, in_service_ids) -> pd.DataFrame:
+    """The service records of instruments in service (those of instruments awaiting scrapping, or
+    outside the year's register, are left out like their hours)."""
+    if not len(services):
+        return services
+    return services[services["instrument_id"].isin(set(in_service_ids))]
+
+
 def year_figures(annual: pd.DataFrame, services: pd.DataFrame | None, year: int, has_usage: bool,
                  lines: LoadLines) -> YearFigures:
-    """The figures of one year from its `census.annual_frame` and its service records."""
+    """The figures of one year from its `census.annual_frame` and its service records (scope: see
+    `YearFigures`)."""
     n = len(annual)
-    exempt = annual["exempt"] if n else pd.Series(dtype=bool)
-    eligible = annual[~exempt] if n else annual
-    modes = eligible["share_mode"] if n else pd.Series(dtype=object)
+    live = census.in_service(annual)
+    eligible = census.open_base(annual)
+    modes = eligible["share_mode"] if len(eligible) else pd.Series(dtype=object)
     open_count = int((modes == census.EXTERNAL_SHARE_MODE).sum())
     internal_count = int((modes == INTERNAL_SHARE_MODE).sum())
-    in_service = annual[annual["in_service"]] if n else annual
     hours = {k: None for k in ("effective_hours", "rated_hours", "utilisation_rate", "mean_effective_hours", "idle",
                                "normal", "saturated", "external_hours", "external_share")}
     if has_usage:
-        effective = float(annual["effective_hours"].sum()) if n else 0.0
-        rated = float(annual["rated_hours"].sum()) if n else 0.0
-        external = float(annual["external_hours"].sum()) if n else 0.0
-        loads = load_class(in_service, lines) if len(in_service) else pd.Series(dtype=object)
+        effective = float(live["effective_hours"].sum()) if len(live) else 0.0
+        rated = float(live["rated_hours"].sum()) if len(live) else 0.0
+        external = float(live["external_hours"].sum()) if len(live) else 0.0
+        loads = load_class(live, lines) if len(live) else pd.Series(dtype=object)
         hours = {
             "effective_hours": effective,
             "rated_hours": rated,
             "utilisation_rate": _ratio(effective, rated),
-            "mean_effective_hours": effective / n if n else None,
+            "mean_effective_hours": _ratio(effective, len(live)),
             "idle": int((loads == "idle").sum()),
             "normal": int((loads == "normal").sum()),
             "saturated": int((loads == "saturated").sum()),
@@ -214,6 +255,7 @@ def year_figures(annual: pd.DataFrame, services: pd.DataFrame | None, year: int,
         }
     service = {k: None for k in ("service_records", "external_records", "clients", "income_cny", "external_income_cny")}
     if services is not None:
+        services = _services_in_scope(services, live["id"] if len(live) else [])
         ext = services[services["user_type"] == EXTERNAL_USER] if len(services) else services
         clients = ext["applicant_unit"].fillna("").astype(str).str.strip() if len(ext) else pd.Series(dtype=object)
         service = {
@@ -228,14 +270,15 @@ def year_figures(annual: pd.DataFrame, services: pd.DataFrame | None, year: int,
         instruments=n,
         value_cny=float(annual["original_value"].sum()) if n else 0.0,
         units=int(annual["unit_id"].nunique()) if n else 0,
-        exempt=int(exempt.sum()),
+        scrapped=n - len(live),
+        in_service=len(live),
+        exempt=len(live) - len(eligible),
         eligible=len(eligible),
         open_count=open_count,
         internal_count=internal_count,
         closed_count=int((modes == CLOSED_SHARE_MODE).sum()),
         open_rate=_ratio(open_count, len(eligible)),
         participation_rate=_ratio(open_count + internal_count, len(eligible)),
-        in_service=len(in_service),
         has_usage=has_usage,
         **hours,
         **service,
@@ -248,26 +291,34 @@ def year_figures(annual: pd.DataFrame, services: pd.DataFrame | None, year: int,
 def _group(annual: pd.DataFrame, keys: pd.Series, order: list[str], keep_empty: bool) -> pd.DataFrame:
     """Count, value, units and hours per key. Keys listed in `order` come first in that order (all of
     them when keep_empty, else those present), then the other keys by count (descending) and key;
-    the empty key (not reported) comes last. Shares are of the whole register."""
+    the empty key (not reported) comes last. Count, value, units and the shares cover the whole
+    register; in_service counts the instruments in service, and the hours and utilisation cover
+    only those (NaN utilisation for a group without any)."""
+    live = annual["in_service"].astype(bool).values if len(annual) else np.zeros(0, dtype=bool)
+
+    def live_only(column: str) -> np.ndarray:
+        return np.where(live, annual[column].astype(float).values, 0.0)
+
     frame = pd.DataFrame({
         "key": keys.fillna("").astype(str).values,
         "value_cny": annual["original_value"].astype(float).values,
         "unit_id": annual["unit_id"].values,
-        "effective_hours": annual["effective_hours"].astype(float).values,
-        "rated_hours": annual["rated_hours"].astype(float).values,
-        "external_hours": annual["external_hours"].astype(float).values,
+        "in_service": live.astype("int64"),
+        "effective_hours": live_only("effective_hours"),
+        "rated_hours": live_only("rated_hours"),
+        "external_hours": live_only("external_hours"),
     })
     grouped = frame.groupby("key", sort=False).agg(
         instruments=("value_cny", "size"), value_cny=("value_cny", "sum"), units=("unit_id", "nunique"),
-        effective_hours=("effective_hours", "sum"), rated_hours=("rated_hours", "sum"),
-        external_hours=("external_hours", "sum"),
+        in_service=("in_service", "sum"), effective_hours=("effective_hours", "sum"),
+        rated_hours=("rated_hours", "sum"), external_hours=("external_hours", "sum"),
     )
     listed = [k for k in order if keep_empty or k in grouped.index]
     rest = grouped.drop(index=[k for k in listed if k in grouped.index])
     rest = rest.assign(_empty=rest.index == "").reset_index().sort_values(
         ["_empty", "instruments", "key"], ascending=[True, False, True], kind="stable")["key"].tolist()
     out = grouped.reindex(listed + rest).rename_axis("key").reset_index()
-    for col in ("instruments", "units"):
+    for col in ("instruments", "units", "in_service"):
         out[col] = out[col].fillna(0).astype("int64")
     for col in ("value_cny", "effective_hours", "rated_hours", "external_hours"):
         out[col] = out[col].fillna(0.0).astype(float)
@@ -329,7 +380,7 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def load_table(annual: pd.DataFrame, lines: LoadLines) -> pd.DataFrame:
     """In-service instruments per load class (idle / normal / saturated): instruments, share, value."""
-    in_service = annual[annual["in_service"]] if len(annual) else annual
+    in_service = census.in_service(annual)
     loads = load_class(in_service, lines) if len(in_service) else pd.Series(dtype=object)
     values = in_service["original_value"].astype(float) if len(in_service) else pd.Series(dtype=float)
     rows = []
@@ -342,10 +393,11 @@ def load_table(annual: pd.DataFrame, lines: LoadLines) -> pd.DataFrame:
 
 
 def exempt_table(annual: pd.DataFrame) -> pd.DataFrame:
-    """Exempt instruments per exemption reason (reasons present), most frequent first."""
-    if annual.empty:
+    """Exempt instruments in service per exemption reason (reasons present), most frequent first."""
+    live = census.in_service(annual)
+    if live.empty:
         return pd.DataFrame({"key": pd.Series(dtype=object), "instruments": pd.Series(dtype="int64")})
-    reasons = annual.loc[annual["exempt"], "exempt_reason"].astype(str).str.strip()
+    reasons = live.loc[live["exempt"], "exempt_reason"].astype(str).str.strip()
     out = reasons.value_counts().rename_axis("key").reset_index(name="instruments")
     return out.sort_values(["instruments", "key"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
@@ -466,11 +518,12 @@ def country_label(name: str, t: Translator) -> str:
 
 def _breakdown_table(bid: str, frame: pd.DataFrame, t: Translator) -> Table:
     headers = [t(f"report.col.{c}") for c in ("category", "instruments", "instruments_share", "value_wan",
-                                               "value_share", "units", "effective_hours", "utilisation",
-                                               "external_hours")]
+                                               "value_share", "units", "in_service", "effective_hours",
+                                               "utilisation", "external_hours")]
     rows = [[Cell(label_of(bid, r, t)), Cell(r["instruments"], "count"), Cell(r["instruments_share"], "rate"),
              Cell(r["value_cny"], "wan"), Cell(r["value_share"], "rate"), Cell(r["units"], "count"),
-             Cell(r["effective_hours"], "hours"), Cell(r["utilisation"], "rate"), Cell(r["external_hours"], "hours")]
+             Cell(r["in_service"], "count"), Cell(r["effective_hours"], "hours"), Cell(r["utilisation"], "rate"),
+             Cell(r["external_hours"], "hours")]
             for _, r in frame.iterrows()]
     return Table(bid, t(f"report.breakdown.{bid}"), headers, rows, note=t("report.breakdown.note"))
 
@@ -494,7 +547,8 @@ def headline_table(report: AnnualReport, t: Translator) -> Table:
 
 def openness_table(report: AnnualReport, t: Translator) -> Table:
     c = report.current
-    items = [("instruments", c.instruments, "count"), ("exempt", c.exempt, "count"), ("eligible", c.eligible, "count"),
+    items = [("instruments", c.instruments, "count"), ("scrapped", c.scrapped, "count"),
+             ("in_service", c.in_service, "count"), ("exempt", c.exempt, "count"), ("eligible", c.eligible, "count"),
              ("open_count", c.open_count, "count"), ("internal_count", c.internal_count, "count"),
              ("closed_count", c.closed_count, "count"), ("open_rate", c.open_rate, "rate"),
              ("participation_rate", c.participation_rate, "rate")]
@@ -540,7 +594,7 @@ def definitions_table(report: AnnualReport, t: Translator) -> Table:
     params = definition_params(report.policy)
     headers = [t("report.col.figure"), t("report.col.formula"), t("report.col.unit"), t("report.col.source")]
     rows = [[Cell(t(f"report.fig.{fid}.label")), Cell(t(f"report.fig.{fid}.formula", **params)),
-             Cell(t(f"report.fig.{fid}.unit")), Cell(t(f"report.fig.{fid}.source"))] for fid in HEADLINE_IDS]
+             Cell(t(f"report.fig.{fid}.unit")), Cell(t(f"report.fig.{fid}.source", **params))] for fid in HEADLINE_IDS]
     return Table("definitions", t("report.table.definitions"), headers, rows)
 
 

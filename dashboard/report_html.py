@@ -13,10 +13,10 @@ import html
 import re
 import sys
 from dataclasses import dataclass
-from datetime import timezone
 from pathlib import Path
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from dashboard import report as R
@@ -163,9 +163,13 @@ def svg_of(chart: alt.TopLevelMixin, prefix: str) -> str:
 
 def bar_chart(labels: list[str], values: list[float], x_title: str, number_format: str,
               colours: list[str] | None = None) -> alt.Chart:
-    """Horizontal bars in the given order, each with its value printed after it."""
-    frame = pd.DataFrame({"label": labels, "value": [0.0 if _missing(v) else float(v) for v in values],
-                          "colour": colours or [PRIMARY] * len(labels)})
+    """Horizontal bars in the given order, each with its value printed after it. A missing value
+    (None / NaN, e.g. the utilisation of a group without instruments in service) is not a zero:
+    its row is left out rather than drawn as an empty bar."""
+    frame = pd.DataFrame({"label": labels, "value": values, "colour": colours or [PRIMARY] * len(labels)})
+    frame = frame.loc[np.array([not _missing(v) for v in frame["value"]], dtype=bool)].reset_index(drop=True)
+    frame["value"] = frame["value"].astype(float)
+    labels = frame["label"].tolist()
     top = max(1.0, float(frame["value"].max() if len(frame) else 0.0) * 1.18)
     base = alt.Chart(frame).encode(
         y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=260, labelFontSize=12)),
@@ -221,7 +225,8 @@ def summary_text(report: R.AnnualReport, t: Translator) -> str:
     c = report.current
     return t(
         "report.summary.text", year=report.year, instruments=fmt.number(c.instruments),
-        value=fmt.money(c.value_cny, t), units=fmt.number(c.units), eligible=fmt.number(c.eligible),
+        value=fmt.money(c.value_cny, t), units=fmt.number(c.units), in_service=fmt.number(c.in_service),
+        eligible=fmt.number(c.eligible),
         open=fmt.number(c.open_count), open_rate=fmt.percent(c.open_rate), effective=fmt.hours(c.effective_hours, t),
         mean=fmt.hours(c.mean_effective_hours, t), utilisation=fmt.percent(c.utilisation_rate),
         idle=fmt.number(c.idle), saturated=fmt.number(c.saturated), external=fmt.hours(c.external_hours, t),
@@ -282,7 +287,7 @@ def _cards(report: R.AnnualReport, t: Translator) -> str:
 
 def _methods(report: R.AnnualReport, meta: R.ReportMeta, t: Translator) -> str:
     params = R.definition_params(report.policy)
-    generated = meta.generated_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = R.generated_text(meta.generated_at, t)
     parts = [f"<h3>{html.escape(t('report.methods.scope.title'))}</h3>"]
     for key in ("report.methods.scope.text", "report.methods.register.text", "report.methods.exempt.text",
                 "report.methods.hours.text", "report.methods.services.text", "report.methods.bands.text"):
@@ -357,7 +362,7 @@ def render_html(report: R.AnnualReport, meta: R.ReportMeta, t: Translator) -> st
     toc = "".join(f"<li>{esc(t(f'report.section.{sid}'))}</li>" for sid, _ in sections)
     demo = (f'<p class="notice" data-demo="1">{esc(t("report.demo_notice", seed=meta.demo_seed))}</p>'
             if meta.demo_seed is not None else "")
-    generated = meta.generated_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = R.generated_text(meta.generated_at, t)
     cover = (f'<header class="cover"><p class="kicker">{esc(t("report.html.kicker"))}</p><h1>{esc(title)}</h1>'
              f'<p class="meta">{esc(t("report.html.meta", year=report.year, revision=meta.revision, generated=generated))}</p>'
              f'{demo}<nav class="toc"><strong>{esc(t("report.html.toc"))}</strong><ul>{toc}</ul></nav></header>')

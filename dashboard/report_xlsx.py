@@ -1,12 +1,12 @@
 """The tables of the annual report as an Excel workbook: one sheet per table, translated headers in
-the first row, numbers kept as numbers (money in 万元, rates as fractions with a % format), and a
-last sheet with the report's facts (year, data revision, generation time, demo notice)."""
+the first row, numbers kept as numbers (money in 万元, rates as fractions with a % format, changes
+of rates in percentage points with a 个百分点 / pp format), and a last sheet with the report's
+facts (year, data revision, generation time in Beijing time, demo notice)."""
 
 from __future__ import annotations
 
 import io
 import re
-from datetime import timezone
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -22,11 +22,13 @@ NUMBER_FORMATS = {
     "wan": "#,##0.00",
     "rate": "0.0%",
     "rel": "+0.0%;-0.0%;0.0%",
-    "pp": "+0.0;-0.0;0.0",
     "dcount": "+#,##0;-#,##0;0",
     "dhours": "+#,##0;-#,##0;0",
     "dwan": "+#,##0.00;-#,##0.00;0.00",
 }
+# A change of a rate is written in percentage points (0.1 → 10.0); its format names the unit
+# (report.unit.pp: 个百分点 / pp) so that it cannot be read as a percentage.
+PP_FORMAT = '+0.0" {unit}";-0.0" {unit}";0.0" {unit}"'
 HEADER_FILL = PatternFill("solid", fgColor="EEF4F7")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -53,7 +55,13 @@ def cell_value(cell: R.Cell):
     return v
 
 
-def _write_table(ws, table: R.Table) -> None:
+def number_formats(t: Translator) -> dict[str, str]:
+    """The Excel number format of each numeric cell kind, in the language of `t`."""
+    unit = t("report.unit.pp").replace('"', "")
+    return {**NUMBER_FORMATS, "pp": PP_FORMAT.format(unit=unit)}
+
+
+def _write_table(ws, table: R.Table, formats: dict[str, str]) -> None:
     ws.append(table.headers)
     for col in range(1, len(table.headers) + 1):
         c = ws.cell(row=1, column=col)
@@ -64,8 +72,8 @@ def _write_table(ws, table: R.Table) -> None:
         ws.append([cell_value(c) for c in row])
         r = ws.max_row
         for col, cell in enumerate(row, start=1):
-            if cell.kind in NUMBER_FORMATS:
-                ws.cell(row=r, column=col).number_format = NUMBER_FORMATS[cell.kind]
+            if cell.kind in formats:
+                ws.cell(row=r, column=col).number_format = formats[cell.kind]
     if table.note:
         ws.append([])
         ws.append([table.note])
@@ -79,10 +87,11 @@ def render_xlsx(report: R.AnnualReport, meta: R.ReportMeta, t: Translator) -> by
     """The workbook as bytes (sheet names from report.sheet.<table id>, then the facts sheet)."""
     wb = Workbook()
     wb.remove(wb.active)
+    formats = number_formats(t)
     for table in R.report_tables(report, t):
-        _write_table(wb.create_sheet(sheet_title(t(f"report.sheet.{table.id}"))), table)
+        _write_table(wb.create_sheet(sheet_title(t(f"report.sheet.{table.id}"))), table, formats)
     about = wb.create_sheet(sheet_title(t("report.sheet.about")))
-    generated = meta.generated_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = R.generated_text(meta.generated_at, t)
     rows = [(t("report.about.title"), t("report.html.title", year=report.year)),
             (t("report.about.year"), report.year),
             (t("report.about.revision"), meta.revision),

@@ -129,6 +129,39 @@ def test_idle_count_uses_the_low_use_line_and_skips_instruments_awaiting_scrappi
     assert C.kpis(annual, stricter).idle_count == 3
 
 
+def test_hours_and_openness_cover_instruments_in_service_the_census_covers_all():
+    """One scope (as the utilisation page and the evaluation): count and value over the register;
+    hours over instruments in service (exempt ones stay in); open share over in-service non-exempt.
+
+    1 通用 外部共享 1000 h (200 external); 2 专用 不共享 400 h; 3 通用 外部共享 待报废 300 h (100
+    external); 4 专用 外部共享 exempt 600 h (50 external). Register: 4 instruments, 40万元.
+    In service 1, 2, 4: mean effective (1000 + 400 + 600) / 3 = 666.7 h, mean rated (1400 + 800 +
+    800) / 3 = 1000 h, external 200 + 50 = 250 h, idle 2 and 4. Open base 1, 2: 1 of 2 open.
+    (Counting the whole register would give 575 h, 350 h external and 2 of 3 open.)"""
+    inst = literal_instruments([
+        {"id": 1},
+        {"id": 2, "purpose": "专用", "share_mode": "不共享"},
+        {"id": 3, "status": "待报废"},
+        {"id": 4, "purpose": "专用", "exempt_reason": "国防"},
+    ])
+    usage = literal_usage([(1, 2025, 1000.0, 200.0), (2, 2025, 400.0, 0.0), (3, 2025, 300.0, 100.0),
+                           (4, 2025, 600.0, 50.0)])
+    k = C.kpis(C.annual_frame(inst, usage, 2025))
+    assert (k.instruments, k.total_value_cny, k.in_service_count) == (4, 400_000, 3)
+    assert k.avg_effective_hours == pytest.approx(2000 / 3)
+    assert k.avg_rated_hours == 1000
+    assert k.external_hours == 250
+    assert k.idle_count == 2
+    assert (k.open_count, k.open_eligible, k.open_share) == (1, 2, 0.5)
+
+
+def test_a_register_of_instruments_awaiting_scrapping_only_has_no_hour_means():
+    inst = literal_instruments([{"id": 1, "status": "待报废"}])
+    k = C.kpis(C.annual_frame(inst, literal_usage([(1, 2025, 300.0, 100.0)]), 2025))
+    assert (k.instruments, k.in_service_count, k.external_hours, k.idle_count) == (1, 0, 0.0, 0)
+    assert k.avg_effective_hours is None and k.avg_rated_hours is None and k.open_share is None
+
+
 def test_usage_rows_of_several_years_sum_only_the_chosen_year():
     inst = literal_instruments([{"id": 1, "purpose": "专用"}])
     usage = literal_usage([(1, 2024, 100.0, 10.0), (1, 2025, 400.0, 40.0), (1, 2025, 200.0, 20.0)])

@@ -36,11 +36,21 @@ def test_kpi_cards_in_chinese():
     assert V.kpi_cards(KPIS, ZH, year_known=True) == [
         ("仪器数量", "3", ""),
         ("仪器原值合计", "318万元", ""),
-        ("对外开放比例", "33.3%", "3 台非免于开放仪器中 1 台外部共享"),
-        ("平均有效机时 / 平均额定机时", "680 / 1,200 小时", ""),
-        ("对外服务机时合计", "480 小时", ""),
+        ("对外开放比例", "33.3%", "3 台在用且非免于开放的仪器中 1 台外部共享"),
+        ("平均有效机时 / 平均额定机时", "680 / 1,200 小时", "在用仪器 3 台的平均值（不含待报废 0 台）"),
+        ("对外服务机时合计", "480 小时", "在用仪器 3 台之和（不含待报废 0 台）"),
         ("低效运行仪器", "2", "在用仪器共 3 台"),
     ]
+
+
+def test_kpi_card_helps_name_the_in_service_scope():
+    """5 instruments of which 1 awaits scrapping: the hour cards say they cover the other 4."""
+    k = Kpis(instruments=5, total_value_cny=1_000_000.0, open_count=2, open_eligible=3, open_share=2 / 3,
+             avg_effective_hours=500.0, avg_rated_hours=1100.0, external_hours=120.0, idle_count=3, in_service_count=4)
+    helps = {label: help_text for label, _, help_text in V.kpi_cards(k, EN, year_known=True)}
+    assert helps["Avg effective hours / avg rated hours"] == "Mean over 4 instruments in service (1 awaiting scrapping left out)"
+    assert helps["External-service hours"] == "Sum over 4 instruments in service (1 awaiting scrapping left out)"
+    assert helps["Open to outside users"] == "2 of 3 in-service, non-exempt instruments are open to outside users"
 
 
 def test_kpi_cards_without_a_usage_year_show_hour_figures_as_missing():
@@ -71,6 +81,22 @@ def test_definitions_table_quotes_the_policy_numbers():
     assert "general purpose 1400 h/yr, special purpose 800 h/yr" in formula["Avg effective hours / avg rated hours"]
     assert "fewer than 800 effective hours" in formula["Low-use instruments"]
     assert table.loc[table["Indicator"] == "Low-use instruments", "Unit"].item() == "instruments"
+    # The scope of each figure is stated: the register for count and value, in service for the rest.
+    assert "awaiting scrapping" in formula["Instruments"] and "awaiting scrapping" in formula["Open to outside users"]
+    for hours in ("Avg effective hours / avg rated hours", "External-service hours", "Low-use instruments"):
+        assert "instruments in service" in formula[hours] or "In-service instruments" in formula[hours], hours
+    # No promise of a settings page: the low-use line is the default of dashboard/policy.py.
+    source = dict(zip(table["Indicator"], table["Source"]))["Low-use instruments"]
+    assert "by default 800 h/yr" in source and "dashboard/policy.py" in source and "editable" not in source
+
+
+def test_definitions_in_chinese_state_the_scope_and_the_default_line():
+    table = V.definitions_table(ZH)
+    formula = dict(zip(table["指标"], table["计算公式"]))
+    assert "在用仪器" in formula["平均有效机时 / 平均额定机时"] and "在用仪器" in formula["对外服务机时合计"]
+    assert "在用" in formula["对外开放比例"] and "待报废" in formula["仪器数量"]
+    source = dict(zip(table["指标"], table["来源"]))["低效运行仪器"]
+    assert "默认 800 小时/年" in source and "dashboard/policy.py" in source and "政策参数中修改" not in source
 
 
 def test_axis_titles_cover_every_chart_field():

@@ -9,7 +9,7 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
 from models.db import init_store, make_engine
 from tests.apptest_utils import open_app, wkey
-from tests.factories import add_instrument, add_unit, small_registry
+from tests.factories import add_instrument, add_unit, add_usage, small_registry
 
 PAGE = "pages/overview.py"
 
@@ -58,7 +58,32 @@ def test_kpis_of_the_latest_year_in_chinese(monkeypatch, db_url):
         "低效运行仪器": "2",
     }
     helps = {m.label: m.help for m in at.metric}
-    assert helps["对外开放比例"] == "3 台非免于开放仪器中 1 台外部共享"
+    assert helps["对外开放比例"] == "3 台在用且非免于开放的仪器中 1 台外部共享"
+    assert helps["平均有效机时 / 平均额定机时"] == "在用仪器 3 台的平均值（不含待报废 0 台）"
+
+
+def test_an_instrument_awaiting_scrapping_counts_in_the_census_only(monkeypatch, db_url):
+    """small_registry plus OLD-1 (通用, 150,000 CNY, 外部共享, 待报废) with 2025 usage of 30 h/month
+    (360 h, 120 h external): 4 instruments and 333万元, but the hour and openness cards stay those of
+    the 3 instruments in service (680 / 1,200 h, 480 h, 1 of 3 open) — as on the utilisation page."""
+    def fill(eng):
+        ids = small_registry(eng)
+        old = add_instrument(eng, ids["unit1"], "OLD-1", "旧离心机", original_value=150_000, status="待报废")
+        add_usage(eng, old, 2025, [30.0] * 12, [10.0] * 12)
+
+    _store(db_url, fill=fill)
+    at = open_app(monkeypatch, db_url, page=PAGE)
+    assert metrics(at) == {
+        "仪器数量": "4",
+        "仪器原值合计": "333万元",
+        "对外开放比例": "33.3%",
+        "平均有效机时 / 平均额定机时": "680 / 1,200 小时",
+        "对外服务机时合计": "480 小时",
+        "低效运行仪器": "2",
+    }
+    helps = {m.label: m.help for m in at.metric}
+    assert helps["对外服务机时合计"] == "在用仪器 3 台之和（不含待报废 1 台）"
+    assert helps["对外开放比例"] == "3 台在用且非免于开放的仪器中 1 台外部共享"
 
 
 def test_switching_the_year_changes_the_hour_figures(monkeypatch, db_url):

@@ -8,6 +8,7 @@ effective 1200 + 240 + 600 = 2,040 h of 1400 + 1400 + 800 = 3,600 rated (56.7 %)
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 
 import openpyxl
@@ -66,6 +67,13 @@ def preview(at) -> str:
     return frames[0].proto.srcdoc
 
 
+def headline_row(html: str, label: str) -> list[str]:
+    """The cells after the label of one row of the report's headline table."""
+    table = re.search(r'<table data-table="headline">.*?</table>', html, re.S).group(0)
+    row = re.search(rf"<tr><td>{re.escape(label)}</td>(.*?)</tr>", table, re.S).group(1)
+    return re.findall(r"<td[^>]*>(.*?)</td>", row)
+
+
 def test_headline_downloads_and_preview_in_chinese(monkeypatch, db_url, downloads):
     _store(db_url)
     at = open_app(monkeypatch, db_url, page=PAGE)
@@ -88,6 +96,9 @@ def test_headline_downloads_and_preview_in_chinese(monkeypatch, db_url, download
     assert '<html lang="zh-CN">' in html and "2025 年度统计年报" in html
     assert "原值合计 318万元" in html and "服务外部用户单位 2 家" in html and html.count("<svg ") == 10
     assert "演示数据" not in html
+    # 2024 had usage but no service record: a real 0 to compare with.
+    assert headline_row(html, "服务记录数") == ["2", "0", "+2", "—", "条"]
+    assert "（北京时间）" in html and "UTC" not in html
     # The definitions behind the cards
     definitions = at.expander[0].table[0].value
     assert list(definitions.columns) == ["指标", "定义与计算公式", "单位", "依据与来源"]
@@ -106,6 +117,10 @@ def test_the_sidebar_year_drives_figures_files_and_preview(monkeypatch, db_url, 
     assert not deltas["利用率"] and not deltas["对外服务机时"] and not deltas["低效运行仪器"]
     assert deltas["仪器数量"] == "持平"
     assert "2024 年度统计年报" in preview(at)
+    # 2024 is the first year with data: no services in 2024 (a real 0) and nothing at all in 2023,
+    # so the year-over-year of the service figures is "—", not a change against an invented 0.
+    assert headline_row(preview(at), "服务记录数") == ["0", "—", "—", "—", "条"]
+    assert headline_row(preview(at), "服务收入") == ["0.00", "—", "—", "—", "万元"]
     assert {v[0] for v in downloads.values()} >= {"alxa-annual-report-2024-zh.html", "alxa-annual-report-2024-zh.xlsx"}
 
 

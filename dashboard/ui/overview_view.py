@@ -26,18 +26,20 @@ CHARTS_PER_ROW = 2
 
 def kpi_cards(k: census.Kpis, t: Translator, year_known: bool) -> list[tuple[str, str, str]]:
     """(label, value, help) of each KPI card, in census.KPI_IDS order. Without a usage year the
-    hour figures are shown as missing rather than as zero."""
+    hour figures are shown as missing rather than as zero. The help of the hour cards names their
+    scope (instruments in service, how many awaiting scrapping are left out)."""
     hour_value = (lambda v: fmt.hours(v, t)) if year_known else (lambda v: fmt.MISSING)
     avg = (
         f"{fmt.number(k.avg_effective_hours)} / {fmt.hours(k.avg_rated_hours, t)}"
-        if year_known and k.instruments else fmt.MISSING
+        if year_known and k.avg_effective_hours is not None else fmt.MISSING
     )
+    scope = {"in_service": fmt.number(k.in_service_count), "scrapped": fmt.number(k.instruments - k.in_service_count)}
     values = {
         "instruments": (fmt.number(k.instruments), ""),
         "value": (fmt.money(k.total_value_cny, t), ""),
         "open_share": (fmt.percent(k.open_share), t("overview.kpi.open_share.detail", open=k.open_count, eligible=k.open_eligible)),
-        "avg_hours": (avg, ""),
-        "external_hours": (hour_value(k.external_hours), ""),
+        "avg_hours": (avg, t("overview.kpi.avg_hours.detail", **scope)),
+        "external_hours": (hour_value(k.external_hours), t("overview.kpi.external_hours.detail", **scope)),
         "idle": (fmt.number(k.idle_count) if year_known else fmt.MISSING,
                  t("overview.kpi.idle.detail", total=k.in_service_count)),
     }
@@ -51,7 +53,7 @@ def definitions_table(t: Translator) -> pd.DataFrame:
         t("overview.def.indicator"): [t(f"overview.kpi.{kid}.label") for kid in census.KPI_IDS],
         t("overview.def.formula"): [t(f"overview.kpi.{kid}.formula", **params) for kid in census.KPI_IDS],
         t("overview.def.unit"): [t(f"overview.kpi.{kid}.unit") for kid in census.KPI_IDS],
-        t("overview.def.source"): [t(f"overview.kpi.{kid}.source") for kid in census.KPI_IDS],
+        t("overview.def.source"): [t(f"overview.kpi.{kid}.source", **params) for kid in census.KPI_IDS],
     })
 
 

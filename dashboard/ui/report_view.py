@@ -33,14 +33,16 @@ class ReportFiles:
 
 
 def read_inputs(ctx: PageContext, instruments: pd.DataFrame, year: int) -> R.ReportInputs:
-    """The report's inputs for `year`, every query through the revision-keyed cache."""
+    """The report's inputs for `year`, every query through the revision-keyed cache (the same
+    inputs as `report.load_inputs`: no previous-year services when year − 1 has no data at all)."""
     usage = pd.concat([read(ctx, "usage_by_instrument_year", year - 1), read(ctx, "usage_by_instrument_year", year)],
                       ignore_index=True)
+    services_prev = R.previous_services(read(ctx, "services_for_evaluation", year - 1), read(ctx, "usage_years"), year)
     return R.ReportInputs(
         instruments=instruments,
         usage=usage,
         services=read(ctx, "services_for_evaluation", year),
-        services_prev=read(ctx, "services_for_evaluation", year - 1),
+        services_prev=services_prev,
         units=read(ctx, "units"),
         regions=read(ctx, "regions"),
         classes=read(ctx, "instrument_classes"),
