@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -47,12 +48,28 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+# Every engine get_engine has handed out, so their pooled connections can be closed on demand.
+_SHARED_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
     """One engine per URL per process; the schema and reference data are ensured on first use."""
     engine = make_engine(url or database_url())
     init_store(engine)
+    _SHARED_ENGINES.add(engine)
     return engine
+
+
+def dispose_shared_engines() -> None:
+    """Close the pooled connections of every engine from get_engine and forget them.
+
+    A process that switches stores many times (the test suite opens hundreds) would otherwise keep
+    one idle connection per store open and run into the PostgreSQL server's connection limit."""
+    for engine in list(_SHARED_ENGINES):
+        engine.dispose()
+    _SHARED_ENGINES.clear()
+    get_engine.cache_clear()
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 import pytest
+import streamlit as st
 
-from models.db import init_store, make_engine
+from models.db import dispose_shared_engines, init_store, make_engine
 from tests.stores import BACKENDS, store_url
 
 
@@ -15,6 +16,15 @@ def db_url(backend, tmp_path):
     """URL of a fresh, empty store (schema not yet created) on each backend."""
     with store_url(backend, tmp_path) as url:
         yield url
+        release_store_connections()
+
+
+def release_store_connections() -> None:
+    """Close the connections the app under test opened to this store (AppTest runs the app in
+    this process, and its cached engine would outlive the test) before the store is dropped."""
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    dispose_shared_engines()
 
 
 @pytest.fixture
