@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from models import scenario_queries
 from models import tables as T
 
 
@@ -182,3 +183,8 @@ def services_for_evaluation(engine: Engine, year: int) -> pd.DataFrame:
         .order_by(S.id)
     )
     return _frame(engine, stmt)
+
+
+def scenarios(engine: Engine) -> pd.DataFrame:
+    """Saved scenarios, newest first (id, name, note, created_at, created_by)."""
+    return scenario_queries.list_scenarios(engine)
