@@ -8,15 +8,13 @@ import streamlit as st
 from dashboard import census
 from dashboard.ui import layout_view as view
 from dashboard.ui.context import page_context, read
-from dashboard.ui.widgets import instruments_or_stop
+from dashboard.ui.widgets import instruments_or_stop, year_or_stop
 
 ctx = page_context()
 t = ctx.t
 st.title(t("layout.title"))
 instruments = instruments_or_stop(ctx, t("layout.empty"), t("layout.empty_link"))
-if ctx.year is None:
-    st.info(t("layout.no_year"), icon=":material/event_busy:")
-    st.stop()
+year_or_stop(ctx, t("layout.no_year"))
 
 regions = read(ctx, "regions")
 classes = read(ctx, "instrument_classes")

@@ -9,17 +9,14 @@ from dashboard import census
 from dashboard import quality as Q
 from dashboard.ui import quality_view as view
 from dashboard.ui.context import page_context, read
-from dashboard.ui.widgets import instruments_or_stop
+from dashboard.ui.widgets import instruments_or_stop, year_or_stop
 
 ctx = page_context()
 t = ctx.t
 st.title(t("quality.title"))
 instruments = instruments_or_stop(ctx, t("quality.empty"), t("quality.empty_link"))
-if ctx.year is None:
-    st.info(t("quality.no_year"), icon=":material/event_busy:")
-    st.stop()
+year = year_or_stop(ctx, t("quality.no_year"))
 
-year = ctx.year
 as_of = Q.local_today()
 st.caption(t("quality.caption", year=year, as_of=as_of.isoformat()))
 units = read(ctx, "units")

@@ -8,15 +8,13 @@ import streamlit as st
 from dashboard import report as R
 from dashboard.ui import report_view as view
 from dashboard.ui.context import page_context
-from dashboard.ui.widgets import instruments_or_stop
+from dashboard.ui.widgets import instruments_or_stop, year_or_stop
 
 ctx = page_context()
 t = ctx.t
 st.title(t("report.page.title"))
 instruments = instruments_or_stop(ctx, t("report.page.empty"), t("report.page.empty_link"))
-if ctx.year is None:
-    st.info(t("report.page.no_year"), icon=":material/event_busy:")
-    st.stop()
+year_or_stop(ctx, t("report.page.no_year"))
 
 st.caption(t("report.page.caption", year=ctx.year))
 report = R.build_report(view.read_inputs(ctx, instruments, ctx.year), ctx.year)

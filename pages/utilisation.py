@@ -8,17 +8,14 @@ import streamlit as st
 from dashboard import utilisation as U
 from dashboard.ui import utilisation_view as view
 from dashboard.ui.context import page_context, read
-from dashboard.ui.widgets import instruments_or_stop
+from dashboard.ui.widgets import instruments_or_stop, year_or_stop
 
 ctx = page_context()
 t = ctx.t
 st.title(t("utilisation.title"))
 instruments = instruments_or_stop(ctx, t("utilisation.empty"), t("utilisation.empty_link"))
-if ctx.year is None:
-    st.info(t("utilisation.no_year"), icon=":material/hourglass_empty:")
-    st.stop()
+year = year_or_stop(ctx, t("utilisation.no_year"))
 
-year = ctx.year
 usage = read(ctx, "usage_by_instrument_year", year)
 if usage.empty:
     st.info(t("utilisation.no_usage", year=year), icon=":material/hourglass_empty:")

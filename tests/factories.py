@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from models import tables as T
+from models.db import init_store, make_engine
 
 
 def add_unit(engine: Engine, name: str, *, unit_type: str = "科研院所", region_code: str = "152921", **kw) -> int:
@@ -87,3 +88,14 @@ def small_registry(engine: Engine) -> dict[str, int]:
     add_usage(engine, radar, 2025, [50.0] * 12)
     add_usage(engine, hplc, 2024, [50.0] * 12)
     return {"unit1": u1, "unit2": u2, "hplc": hplc, "gc": gc, "radar": radar}
+
+
+def filled_store(db_url: str, fill=None, **kw):
+    """Create the store at `db_url`, fill it with `fill(engine, **kw)` (default: small_registry)
+    and close it; returns what `fill` returned. For page tests, whose app opens its own engine."""
+    eng = make_engine(db_url)
+    init_store(eng)
+    try:
+        return (fill or small_registry)(eng, **kw)
+    finally:
+        eng.dispose()

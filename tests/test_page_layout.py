@@ -14,7 +14,7 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
 from models.db import init_store, make_engine
 from tests.apptest_utils import open_app, wkey
-from tests.factories import add_instrument, add_service, add_unit, add_usage
+from tests.factories import add_instrument, add_service, add_unit, add_usage, filled_store
 from tests.test_layout import INSTRUMENTS, SERVICES
 
 PAGE = "pages/layout.py"
@@ -39,10 +39,7 @@ def fill(engine, with_usage: bool = True, with_services: bool = True) -> None:
 
 
 def _store(db_url, **kw):
-    eng = make_engine(db_url)
-    init_store(eng)
-    fill(eng, **kw)
-    eng.dispose()
+    filled_store(db_url, fill, **kw)
 
 
 def metrics(at) -> dict[str, str]:

@@ -7,18 +7,14 @@ import json
 import pandas as pd
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
-from models.db import init_store, make_engine
 from tests.apptest_utils import open_app, wkey
-from tests.factories import add_instrument, add_unit, add_usage, small_registry
+from tests.factories import add_instrument, add_unit, add_usage, filled_store, small_registry
 
 PAGE = "pages/overview.py"
 
 
 def _store(db_url, fill=small_registry):
-    eng = make_engine(db_url)
-    init_store(eng)
-    fill(eng)
-    eng.dispose()
+    filled_store(db_url, fill)
 
 
 def metrics(at) -> dict[str, str]:

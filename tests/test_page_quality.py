@@ -28,7 +28,7 @@ from sqlmodel import Session
 from models import tables as T
 from models.db import bump_revision, init_store, make_engine
 from tests.apptest_utils import open_app, wkey
-from tests.factories import add_instrument, add_service, add_unit, add_usage
+from tests.factories import add_instrument, add_service, add_unit, add_usage, filled_store
 
 PAGE = "pages/quality.py"
 UTC = timezone.utc
@@ -63,10 +63,7 @@ def _fill(eng) -> dict:
 
 
 def _store(db_url, fill=_fill):
-    eng = make_engine(db_url)
-    init_store(eng)
-    fill(eng)
-    eng.dispose()
+    filled_store(db_url, fill)
 
 
 def metrics(at) -> dict[str, str]:

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from models.db import init_store, make_engine
 from tests.apptest_utils import open_app, wkey
-from tests.factories import add_unit, small_registry
+from tests.factories import add_unit, filled_store, small_registry
 
 PAGE = "pages/registry.py"
 
 
 def _store(db_url, fill=small_registry):
-    eng = make_engine(db_url)
-    init_store(eng)
-    result = fill(eng)
-    eng.dispose()
-    return result
+    return filled_store(db_url, fill)
 
 
 def count_line(at) -> str:

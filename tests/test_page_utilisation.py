@@ -19,9 +19,8 @@ import json
 import pandas as pd
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
-from models.db import init_store, make_engine
 from tests.apptest_utils import open_app, wkey
-from tests.factories import add_instrument, add_unit, add_usage, small_registry
+from tests.factories import add_instrument, add_unit, add_usage, filled_store, small_registry
 
 PAGE = "pages/utilisation.py"
 
@@ -38,11 +37,7 @@ def _fill(eng, previous_year: bool = True) -> dict[str, int]:
 
 
 def _store(db_url, fill=_fill) -> dict:
-    eng = make_engine(db_url)
-    init_store(eng)
-    ids = fill(eng)
-    eng.dispose()
-    return ids or {}
+    return filled_store(db_url, fill) or {}
 
 
 def _only_2025(eng):

@@ -25,3 +25,12 @@ def instruments_or_stop(ctx: PageContext, empty_message: str, empty_link_label: 
         show_empty_registry(empty_message, empty_link_label)
         st.stop()
     return instruments
+
+
+def year_or_stop(ctx: PageContext, message: str) -> int:
+    """The sidebar year; when the store has no usage year yet, a notice instead and the page stops
+    (the page's figures are all of one year)."""
+    if ctx.year is None:
+        st.info(message, icon=":material/event_busy:")
+        st.stop()
+    return ctx.year
