@@ -550,7 +550,7 @@ def global_weights(params: ScenarioParams, scheme: Scheme) -> pd.Series | None:
     return w
 
 
-def _sanction_inputs(rules: sanctions.SanctionRules, inputs: ScenarioInputs,
+def sanction_inputs_for(rules: sanctions.SanctionRules, inputs: ScenarioInputs,
                      table: pd.DataFrame) -> sanctions.SanctionInputs:
     """The year's sanction inputs with the scenario's grades, and the nominally-open candidates
     at the scenario's ratio (recomputed from the year's frames when it differs)."""
@@ -569,6 +569,20 @@ def _sanction_inputs(rules: sanctions.SanctionRules, inputs: ScenarioInputs,
     return replace(base, evaluation=table)
 
 
+def potential_sanction_counts(rules: sanctions.SanctionRules, inputs: ScenarioInputs,
+                              table: pd.DataFrame) -> pd.Series:
+    """Units each rule would catch with its thresholds as set, whether or not it is switched on, so
+    a switch can show what turning it on would do. Index sanctions.RULE_IDS. The nominally-open rule
+    counts 0 when the inputs lack the frames to judge it."""
+    on = rules
+    for rule_id in sanctions.RULE_IDS:
+        on = on.with_rule(rule_id, enabled=True)
+    base = sanction_inputs_for(on, inputs, table)
+    if base.candidates is None:
+        on = on.with_rule(sanctions.NOMINALLY_OPEN, enabled=False)
+    return sanctions.rule_counts(sanctions.apply(on, base))
+
+
 def _sanctions(params: ScenarioParams, inputs: ScenarioInputs, table: pd.DataFrame):
     """(SanctionOutcome | None, {unit: fired rule ids}, excluded unit ids)."""
     if params.sanctions is None:
@@ -577,7 +591,7 @@ def _sanctions(params: ScenarioParams, inputs: ScenarioInputs, table: pd.DataFra
            tuple(None if np.isnan(x) else round(float(x), 9) for x in table["score"].to_numpy(float)), tuple(table["status"].astype(str)))
     try:
         result = _memoised(inputs, key, lambda: sanctions.apply(
-            params.sanctions, _sanction_inputs(params.sanctions, inputs, table)))
+            params.sanctions, sanction_inputs_for(params.sanctions, inputs, table)))
     except ValueError as exc:  # a rule is on whose data the inputs lack
         raise ScenarioError("sanctions", "missing_data", value=str(exc)) from exc
     fired = {row.unit_id: tuple(row.rules) for row in result.by_unit.itertuples(index=False)}

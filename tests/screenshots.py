@@ -24,6 +24,8 @@ SHOTS = (
     ("layout-en", "layout", "en"),
     ("evaluation-zh", "evaluation", "zh"),
     ("evaluation-en", "evaluation", "en"),
+    ("incentives-zh", "incentives", "zh"),
+    ("incentives-en", "incentives", "en"),
     ("quality-zh", "quality", "zh"),
     ("quality-en", "quality", "en"),
     ("report-zh", "report", "zh"),

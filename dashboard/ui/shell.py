@@ -16,6 +16,7 @@ PAGES = (
     ("pages/utilisation.py", "nav.utilisation", ":material/speed:"),
     ("pages/layout.py", "nav.layout", ":material/grid_view:"),
     ("pages/evaluation.py", "nav.evaluation", ":material/leaderboard:"),
+    ("pages/incentives.py", "nav.incentives", ":material/payments:"),
     ("pages/quality.py", "nav.quality", ":material/fact_check:"),
     ("pages/report.py", "nav.report", ":material/summarize:"),
     ("pages/data.py", "nav.data", ":material/upload_file:"),
