@@ -53,7 +53,10 @@ A unit caught by several rules gets the union: the flags OR-ed, the years the ma
 
 Purchase restriction: sanctions are decided on the evaluation of year Y; a restriction of N years
 covers purchase requests of the years Y+1 … Y+N (`restricted_units`: from_year, until_year, both
-inclusive).
+inclusive). `flag_purchase_requests` picks the purchase requests the joint review must be warned
+about: the applicant is restricted and the request was submitted in the window (flag "in_window"),
+or was submitted before the window and is not yet decided, so it will be reviewed while the
+restriction is in force (flag "pending"). A request submitted after until_year is never flagged.
 """
 
 from __future__ import annotations
@@ -685,6 +688,59 @@ def is_restricted(restricted: pd.DataFrame, unit_id, on_year: int) -> bool:
     return bool(((rows["from_year"] <= on_year) & (on_year <= rows["until_year"])).any())
 
 
+FLAG_IN_WINDOW = "in_window"  # submitted from_year … until_year
+FLAG_PENDING = "pending"  # submitted before from_year, not decided yet
+FLAG_IDS = (FLAG_IN_WINDOW, FLAG_PENDING)  # incentives.purchase.flag.<id>
+DECIDED = "decided"  # PurchaseRequest.status of a request with a review decision
+FLAG_COLUMNS = ("from_year", "until_year", "rules", "flag")  # added by flag_purchase_requests
+
+
+def flag_purchase_requests(requests: pd.DataFrame, restricted: pd.DataFrame) -> pd.DataFrame:
+    """The purchase requests whose applicant is under purchase restriction, for the joint review.
+
+    requests: one row per request with at least applicant_unit_id, submitted_date (date or
+    datetime) and status (submitted / checked / decided); every other column is kept.
+    restricted: `restricted_units` (unit_id, from_year, until_year, rules).
+
+    A request of a restricted applicant is flagged when, with y = the year of submitted_date,
+        from_year ≤ y ≤ until_year                  → flag "in_window" (whatever its status), or
+        y < from_year and status != "decided"       → flag "pending" (will be reviewed during the
+                                                      restriction).
+    Requests submitted after until_year are not flagged (the restriction is over); a request
+    without a submitted date counts as "pending" when not decided.
+
+    Returns the flagged requests with every input column plus FLAG_COLUMNS: from_year,
+    until_year (int64), rules (tuple of rule ids that restrict the applicant), flag (FLAG_IDS).
+    Ordered by submitted_date, then input order; a fresh 0…n-1 index."""
+    out_columns = [*requests.columns, *[c for c in FLAG_COLUMNS if c not in requests.columns]]
+    if requests.empty or restricted.empty:
+        empty = requests.iloc[0:0].copy()
+        empty["from_year"] = pd.Series(dtype="int64")
+        empty["until_year"] = pd.Series(dtype="int64")
+        empty["rules"] = pd.Series(dtype=object)
+        empty["flag"] = pd.Series(dtype=object)
+        return empty[out_columns].reset_index(drop=True)
+    window = restricted.set_index("unit_id")
+    frame = requests.reset_index(drop=True)
+    unit = frame["applicant_unit_id"]
+    from_year = unit.map(window["from_year"])
+    until_year = unit.map(window["until_year"])
+    year = pd.to_datetime(frame["submitted_date"], errors="coerce").dt.year
+    in_window = (year >= from_year) & (year <= until_year)
+    pending = (year < from_year).fillna(False).astype(bool) | (year.isna() & from_year.notna())
+    pending = pending & (frame["status"].astype(str) != DECIDED)
+    keep = (in_window.fillna(False).astype(bool) | pending).to_numpy()
+    out = frame.loc[keep].copy()
+    out["from_year"] = from_year[keep].astype("int64").to_numpy()
+    out["until_year"] = until_year[keep].astype("int64").to_numpy()
+    out["rules"] = [tuple(window.at[u, "rules"]) for u in out["applicant_unit_id"]]
+    out["flag"] = np.where(in_window[keep].fillna(False).astype(bool).to_numpy(), FLAG_IN_WINDOW, FLAG_PENDING)
+    out["flag"] = out["flag"].astype(object)
+    out["_date"] = pd.to_datetime(out["submitted_date"], errors="coerce")
+    out = out.sort_values("_date", kind="stable", na_position="last").drop(columns="_date")
+    return out[out_columns].reset_index(drop=True)
+
+
 def rule_counts(outcome: SanctionOutcome) -> pd.Series:
     """Units caught per rule, every rule listed (0 when none or off); index RULE_IDS."""
     counts = outcome.fired.groupby("rule")["unit_id"].nunique() if not outcome.fired.empty else pd.Series(dtype="int64")
@@ -693,10 +749,11 @@ def rule_counts(outcome: SanctionOutcome) -> pd.Series:
 
 
 __all__ = [
-    "BY_UNIT_COLUMNS", "CONSEQUENCE_COLUMNS", "CONSEQUENCE_IDS", "Consequences", "EVIDENCE_COLUMNS",
-    "FIRED_COLUMNS", "FOURTH_GRADE_LABELS", "IdleShareRule", "LateReportingRule", "NominallyOpenRule",
-    "NotReportingRule", "PoorGradeRule", "RESTRICTED_COLUMNS", "RULES_FRAME_COLUMNS", "RULE_EVIDENCE", "RULE_IDS",
-    "SanctionInputs", "SanctionOutcome", "SanctionRules", "SanctionRulesError", "apply", "build_inputs",
-    "excluded_from_rewards", "idle_shares", "is_restricted", "publicly_noticed", "restricted_units",
+    "BY_UNIT_COLUMNS", "CONSEQUENCE_COLUMNS", "CONSEQUENCE_IDS", "Consequences", "DECIDED", "EVIDENCE_COLUMNS",
+    "FIRED_COLUMNS", "FLAG_COLUMNS", "FLAG_IDS", "FLAG_IN_WINDOW", "FLAG_PENDING", "FOURTH_GRADE_LABELS",
+    "IdleShareRule", "LateReportingRule", "NominallyOpenRule", "NotReportingRule", "PoorGradeRule",
+    "RESTRICTED_COLUMNS", "RULES_FRAME_COLUMNS", "RULE_EVIDENCE", "RULE_IDS", "SanctionInputs", "SanctionOutcome",
+    "SanctionRules", "SanctionRulesError", "apply", "build_inputs", "excluded_from_rewards",
+    "flag_purchase_requests", "idle_shares", "is_restricted", "publicly_noticed", "restricted_units",
     "rule_counts", "rules_frame",
 ]

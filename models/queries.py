@@ -188,3 +188,19 @@ def services_for_evaluation(engine: Engine, year: int) -> pd.DataFrame:
 def scenarios(engine: Engine) -> pd.DataFrame:
     """Saved scenarios, newest first (id, name, note, created_at, created_by)."""
     return scenario_queries.list_scenarios(engine)
+
+
+def purchase_requests(engine: Engine) -> pd.DataFrame:
+    """Purchase requests (every PurchaseRequest column) with the applicant unit's name and name_en
+    as applicant_name, applicant_name_en; oldest submission first, then id. submitted_date is a
+    datetime64 day; quoted_price in CNY (float)."""
+    P = T.PurchaseRequest
+    stmt = (
+        select(P, T.Unit.name.label("applicant_name"), T.Unit.name_en.label("applicant_name_en"))
+        .join(T.Unit, T.Unit.id == P.applicant_unit_id)
+        .order_by(P.submitted_date, P.id)
+    )
+    df = _frame(engine, stmt)
+    df["submitted_date"] = pd.to_datetime(df["submitted_date"])
+    df["quoted_price"] = df["quoted_price"].astype(float)
+    return df

@@ -58,6 +58,7 @@ if live is not None:
         view.show_rewards(live, t)
     with tab_sanctions:
         view.show_sanctions(live, read(ctx, "instruments"), t)
+        view.show_purchase_flags(live, read(ctx, "purchase_requests"), t)
     with tab_boundary:
         view.show_boundary(live, inputs, view.margin(), t)
     with tab_vouchers:

@@ -488,3 +488,73 @@ def test_controls_and_scenario_parameters_convert_both_ways():
     assert sum(weights[i.id] for i in org) == pytest.approx(0.5)
     assert weights[org[0].id] == pytest.approx(0.5 * org[0].weight / org_total)
     assert F.state_from_params(F.params_from_state(changed, scheme), scheme)[F.GROUP_WEIGHTS[0]] == pytest.approx(50.0)
+
+
+# ------------------------------------------------------------------------------------ purchase review flags
+def _add_requests(url: str, ids: dict[str, int]) -> None:
+    """D (nominally open in 2025 → purchases restricted in 2026) applies three times, A once."""
+    from models.db import bump_revision
+
+    eng = make_engine(url)
+    rows = [  # request no, unit, submitted, status, quoted price CNY
+        ("ALS-CG-2026-0001", "D", date(2026, 3, 2), "submitted", 480_000.0),  # in the window: flagged
+        ("ALS-CG-2025-0002", "D", date(2025, 12, 15), "checked", 1_250_000.0),  # open from before: flagged
+        ("ALS-CG-2025-0003", "D", date(2025, 5, 1), "decided", 300_000.0),  # decided before: not flagged
+        ("ALS-CG-2026-0004", "A", date(2026, 4, 1), "submitted", 900_000.0),  # A not restricted
+    ]
+    with Session(eng) as s:
+        for no, key, day, status, price in rows:
+            s.add(T.PurchaseRequest(request_no=no, applicant_unit_id=ids[key], instrument_name=f"{key}拟购仪器",
+                                    class_code="010501", quoted_price=price, region_code="152921",
+                                    submitted_date=day, status=status))
+        bump_revision(s)
+        s.commit()
+    eng.dispose()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_requests_of_a_restricted_unit_are_flagged_for_the_review(monkeypatch, store, lang):
+    url, ids = store
+    _add_requests(url, ids)
+    at = open_page(monkeypatch, url, lang=lang)
+    cols = {"zh": ("申请编号", "申请单位", "报价（万元）", "提交日期", "办理状态", "提示原因", "限制至（年）", "导致限制的规则"),
+            "en": ("Request no.", "Applicant", "Quoted price (CNY 10k)", "Submitted", "Status", "Why flagged",
+                   "Restricted until (year)", "Rules behind the restriction")}[lang]
+    no, applicant, price, submitted, status, why, until, rules = cols
+    flagged = frame_with(at, why)
+    assert list(flagged[no]) == ["ALS-CG-2025-0002", "ALS-CG-2026-0001"]  # oldest first
+    assert set(flagged[applicant]) == {LABELS[lang]["names"]["D"]}
+    assert list(flagged[price]) == [125.0, 48.0]
+    assert list(flagged[submitted]) == ["2025-12-15", "2026-03-02"]
+    assert list(flagged[until]) == [2026, 2026]
+    if lang == "zh":
+        assert list(flagged[status]) == ["已形式审查", "已提交"]
+        assert list(flagged[why]) == ["2026 年前提交，尚未评议，将在限制期（2026–2026 年）内评议",
+                                      "在限制期（2026–2026 年）内提交"]
+        assert set(flagged[rules]) == {"名义开放、实际封闭"}
+        assert "联合评议时将提示以下 2 项购置申请的申请单位（1 个）处于限制新购期" in texts(at)
+    else:
+        assert list(flagged[status]) == ["Checked", "Submitted"]
+        assert "The joint review will be warned" in texts(at)
+
+    # the restriction comes from the nominally-open rule: switching it off lifts every flag
+    check(at.toggle(key=wkey(at, "inc_on_nominally_open")).set_value(False).run())
+    assert not has_frame_with(at, why)
+    empty = {"zh": "按当前方案，没有购置申请来自处于限制新购期的单位（限制期自 2026 年起算）。",
+             "en": "Under the current scenario no purchase request comes from a unit under purchase restriction "
+                   "(restrictions start in 2026)."}[lang]
+    assert empty in texts(at)
+
+
+def test_a_longer_restriction_flags_later_requests(monkeypatch, store):
+    url, ids = store
+    _add_requests(url, ids)
+    at = open_page(monkeypatch, url)
+    set_number(at, "inc_c_nominally_open_purchase", 0)  # no purchase restriction: nothing flagged
+    assert not has_frame_with(at, "提示原因")
+    set_number(at, "inc_c_nominally_open_purchase", 2)
+    flagged = frame_with(at, "提示原因")
+    assert list(flagged["申请编号"]) == ["ALS-CG-2025-0002", "ALS-CG-2026-0001"]
+    assert list(flagged["限制至（年）"]) == [2027, 2027]
+    definitions = frame_with(at, "规则（当前取值）").set_index("项目")
+    assert "尚未评议" in definitions.loc["限制新购期内的购置申请", "规则（当前取值）"]

@@ -516,3 +516,83 @@ def test_to_dict_is_json_ready_with_numpy_values():
     data = rules.to_dict()
     assert json.loads(json.dumps(data)) == data
     assert S.SanctionRules.from_dict(data) == rules
+
+
+# ---------------------------------------------------------------------------------- purchase review flags
+
+def _restricted() -> pd.DataFrame:
+    """restricted_units shape, written by hand: unit 4 restricted in 2026 only, unit 5 2026–2028."""
+    return pd.DataFrame({
+        "unit_id": [4, 5], "until_year": [2026, 2028], "rules": [("nominally_open",), ("poor_grade", "nominally_open")],
+        "years": [1, 3], "from_year": [2026, 2026],
+    })[list(S.RESTRICTED_COLUMNS)]
+
+
+def _requests() -> pd.DataFrame:
+    rows = [
+        # request no, applicant, submitted, status      expected
+        ("R01", 4, date(2026, 3, 1), "submitted"),  # in the window → in_window
+        ("R02", 4, date(2026, 11, 30), "decided"),  # in the window, already decided → still in_window
+        ("R03", 4, date(2025, 12, 20), "checked"),  # before the window, open → pending
+        ("R04", 4, date(2025, 6, 1), "decided"),  # before the window, decided → not flagged
+        ("R05", 4, date(2027, 1, 5), "submitted"),  # after until_year 2026 → not flagged
+        ("R06", 1, date(2026, 5, 1), "submitted"),  # applicant not restricted → not flagged
+        ("R07", 5, date(2028, 12, 31), "decided"),  # last day of until_year → in_window
+        ("R08", 5, date(2026, 1, 1), "submitted"),  # first day of from_year → in_window
+        ("R09", 5, date(2029, 1, 1), "submitted"),  # day after the window → not flagged
+        ("R10", 5, date(2024, 2, 2), "submitted"),  # two years before, still open → pending
+    ]
+    frame = pd.DataFrame(rows, columns=["request_no", "applicant_unit_id", "submitted_date", "status"])
+    frame["quoted_price"] = 480_000.0
+    return frame
+
+
+def test_flagged_requests_are_in_the_window_or_still_open_from_before():
+    flagged = S.flag_purchase_requests(_requests(), _restricted())
+    assert list(flagged.columns) == ["request_no", "applicant_unit_id", "submitted_date", "status", "quoted_price",
+                                     "from_year", "until_year", "rules", "flag"]
+    # oldest submission first
+    assert list(flagged["request_no"]) == ["R10", "R03", "R08", "R01", "R02", "R07"]
+    assert list(flagged["flag"]) == ["pending", "pending", "in_window", "in_window", "in_window", "in_window"]
+    assert list(flagged["until_year"]) == [2028, 2026, 2028, 2026, 2026, 2028]
+    assert list(flagged["from_year"]) == [2026] * 6
+    assert flagged["until_year"].dtype == "int64"
+    assert list(flagged["rules"]) == [("poor_grade", "nominally_open"), ("nominally_open",),
+                                      ("poor_grade", "nominally_open"), ("nominally_open",), ("nominally_open",),
+                                      ("poor_grade", "nominally_open")]
+    assert list(flagged.index) == list(range(6))
+    assert (flagged["quoted_price"] == 480_000.0).all()  # other columns kept
+
+
+def test_flagging_agrees_with_is_restricted_for_requests_in_the_window():
+    flagged = S.flag_purchase_requests(_requests(), _restricted())
+    in_window = set(flagged.loc[flagged["flag"] == S.FLAG_IN_WINDOW, "request_no"])
+    reqs = _requests()
+    expected = {r.request_no for r in reqs.itertuples()
+                if S.is_restricted(_restricted(), r.applicant_unit_id, r.submitted_date.year)}
+    assert in_window == expected == {"R01", "R02", "R07", "R08"}
+
+
+def test_flagging_accepts_timestamps_and_an_open_request_without_date():
+    reqs = pd.DataFrame({"request_no": ["A", "B", "C"], "applicant_unit_id": [4, 4, 4],
+                         "submitted_date": pd.to_datetime(["2026-07-01", None, None]),
+                         "status": ["checked", "submitted", "decided"]})
+    flagged = S.flag_purchase_requests(reqs, _restricted())
+    # B: no date but open → pending (listed after the dated ones); C: no date and decided → not flagged
+    assert list(zip(flagged["request_no"], flagged["flag"])) == [("A", "in_window"), ("B", "pending")]
+
+
+def test_nothing_flagged_without_restriction_or_requests():
+    none = S.flag_purchase_requests(_requests(), _restricted().iloc[0:0])
+    assert none.empty and list(none.columns)[-4:] == list(S.FLAG_COLUMNS)
+    empty = S.flag_purchase_requests(_requests().iloc[0:0], _restricted())
+    assert empty.empty and "flag" in empty.columns
+
+
+def test_flags_follow_the_sanction_outcome():
+    outcome = S.apply(S.SanctionRules(), _inputs())  # units 4 and 5 restricted in 2026 (nominally open)
+    flagged = S.flag_purchase_requests(_requests(), S.restricted_units(outcome, YEAR))
+    assert list(flagged["request_no"]) == ["R10", "R03", "R08", "R01", "R02"]  # R07 (2028) now after the window
+    assert list(flagged["flag"]) == ["pending", "pending", "in_window", "in_window", "in_window"]
+    off = S.SanctionRules().with_rule("nominally_open", enabled=False)
+    assert S.flag_purchase_requests(_requests(), S.restricted_units(S.apply(off, _inputs()), YEAR)).empty

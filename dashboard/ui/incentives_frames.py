@@ -41,6 +41,7 @@ ACTOR = "incentives page"  # audit actor of a scenario saved from the page
 MAX_COMPARED = 3
 GRADE_CHOICES = SC.GRADE_LABELS  # 优秀, 良好, 合格, 较差, 不合格
 PRIMARY, ACCENT, WARN = "#1f6f8b", "#d9822b", "#b23b3b"
+PURCHASE_STATUSES = ("submitted", "checked", "decided")  # PurchaseRequest.status; incentives.purchase.status.<id>
 
 # Widget names (dashboard.ui.context.widget_key adds the language).
 POOL = "inc_pool"
@@ -493,6 +494,43 @@ def sanctions_frame(o: SC.ScenarioOutcome, t: Translator, instruments: Mapping[i
     return pd.DataFrame(rows, columns=columns)
 
 
+def flagged_requests(o: SC.ScenarioOutcome, requests: pd.DataFrame) -> pd.DataFrame:
+    """`sanctions.flag_purchase_requests` of the scenario's purchase restrictions (empty when no
+    sanction rule is applied or nobody is restricted)."""
+    if o.sanctions is None:
+        restricted = pd.DataFrame(columns=list(S.RESTRICTED_COLUMNS))
+    else:
+        restricted = S.restricted_units(o.sanctions, o.year)
+    return S.flag_purchase_requests(requests, restricted)
+
+
+def purchase_flags_frame(flagged: pd.DataFrame, t: Translator) -> pd.DataFrame:
+    """One row per flagged purchase request: request no, applicant, instrument, quoted price
+    (万元), submitted date, status, why flagged, restricted until (year), rules behind it."""
+    columns = [t("incentives.purchase.col.request_no"), t("incentives.purchase.col.applicant"),
+               t("incentives.purchase.col.instrument"), t("incentives.purchase.col.price"),
+               t("incentives.purchase.col.submitted"), t("incentives.purchase.col.status"),
+               t("incentives.purchase.col.flag"), t("incentives.purchase.col.until"),
+               t("incentives.purchase.col.rules")]
+    if flagged.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    names = localised(flagged, "applicant_name", "applicant_name_en", t.lang)
+    submitted = pd.to_datetime(flagged["submitted_date"], errors="coerce")
+    return pd.DataFrame({
+        columns[0]: flagged["request_no"].astype(str).to_numpy(object),
+        columns[1]: names.to_numpy(object),
+        columns[2]: flagged["instrument_name"].astype(str).to_numpy(object),
+        columns[3]: [wan_value(v) for v in flagged["quoted_price"]],
+        columns[4]: [d.strftime("%Y-%m-%d") if pd.notna(d) else fmt.MISSING for d in submitted],
+        columns[5]: [t(f"incentives.purchase.status.{v}") if v in PURCHASE_STATUSES else str(v)
+                     for v in flagged["status"]],
+        columns[6]: [t(f"incentives.purchase.flag.{f}", start=a, end=b)
+                     for f, a, b in zip(flagged["flag"], flagged["from_year"], flagged["until_year"])],
+        columns[7]: flagged["until_year"].astype(int).to_numpy(),
+        columns[8]: [rules_text(r, t) for r in flagged["rules"]],
+    })
+
+
 def boundary_input(o: SC.ScenarioOutcome, inputs: SC.ScenarioInputs) -> pd.DataFrame:
     """The units frame of `incentives.boundary_units` for an outcome (the scenario's scores and
     grades, the year's external income and the simulated voucher revenue)."""
@@ -705,6 +743,7 @@ def definitions_frame(params: SC.ScenarioParams, t: Translator) -> pd.DataFrame:
                                  "count": rules.nominally_open.min_candidates}),
         ("rule.idle_share", {"share": share_text(rules.idle_share.max_share), "min": rules.idle_share.min_in_service}),
         ("consequences", {}),
+        ("purchase_flag", {}),
         ("voucher.eligible", {"kinds": join([t.enum("client_kind", k) for k in vp.eligible_client_kinds], t)}),
         ("voucher.amount", {"ratio": share_text(vp.voucher_ratio), "app": opt_money(vp.per_application_cap_cny),
                             "firm": opt_money(vp.per_firm_annual_cap_cny)}),
@@ -799,7 +838,7 @@ def comparison_changes(c: SC.Comparison, labels: Mapping[str, str], t: Translato
 __all__ = [
     "ACTOR", "CONTROL_NAMES", "Card", "DEFAULT_MARGIN", "DEFAULT_POOL_CNY", "boundary", "boundary_frame",
     "burn_down_chart", "burn_down_frame", "changed_from", "comparison_changes", "comparison_summary",
-    "default_params", "definitions_frame", "evidence_text", "grade_cards", "headline_cards", "holders_frame",
-    "params_from_state", "potential_counts", "reference_text", "reward_cards", "reward_frame", "sanctions_frame",
+    "default_params", "definitions_frame", "evidence_text", "flagged_requests", "grade_cards", "headline_cards",
+    "holders_frame", "params_from_state", "potential_counts", "purchase_flags_frame", "reference_text", "reward_cards", "reward_frame", "sanctions_frame",
     "scenarios_frame", "state_from_params", "voucher_cards",
 ]

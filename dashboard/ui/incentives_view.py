@@ -458,6 +458,18 @@ def show_sanctions(o: SC.ScenarioOutcome, instruments: pd.DataFrame, t: Translat
     st.table(frame, hide_index=True)  # a static table: the evidence is text and must wrap
 
 
+def show_purchase_flags(o: SC.ScenarioOutcome, requests: pd.DataFrame, t: Translator) -> None:
+    """The purchase requests of restricted applicants that the joint review must be warned about
+    (`sanctions.flag_purchase_requests`), or a line saying there are none."""
+    st.markdown(f"**{t('incentives.purchase.title')}**", help=t("incentives.purchase.help"))
+    flagged = F.flagged_requests(o, requests)
+    if flagged.empty:
+        st.caption(t("incentives.purchase.none", next_year=o.year + 1))
+        return
+    st.caption(t("incentives.purchase.caption", count=len(flagged), units=flagged["applicant_unit_id"].nunique()))
+    _table(F.purchase_flags_frame(flagged, t))
+
+
 def show_boundary(o: SC.ScenarioOutcome, inputs: SC.ScenarioInputs, margin_points: float, t: Translator) -> None:
     if o.grade_rule().mode != "bands":
         st.info(t("incentives.boundary.not_bands"))
