@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from dashboard.national import LAYOUTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,3 +42,13 @@ def test_the_documented_ahp_example_gives_the_documented_numbers():
     r = weighting.ahp([[1, 3, 5], [1 / 3, 1, 3], [1 / 5, 1 / 3, 1]])
     shown = f"({r.weights[0]:.3f}, {r.weights[1]:.3f}, {r.weights[2]:.3f}), {r.lambda_max:.3f}, {r.ci:.3f}, {r.cr:.3f}"
     assert shown in README
+
+
+def test_the_documented_allocation_example_gives_the_documented_amounts():
+    from dashboard.incentives import allocate, allocate_detail
+
+    assert "allocate([90, 80, 70, 50, 30], budget=300, caps=80, eligible=[True, True, True, True, False])" in README
+    assert "array([80., 80., 80., 60., 0.])" in README and "λ = 1.2" in README
+    args = ([90, 80, 70, 50, 30], 300, 80, [True, True, True, True, False])
+    assert allocate(*args).tolist() == [80, 80, 80, 60, 0]
+    assert allocate_detail(*args).lam == pytest.approx(1.2)
