@@ -8,16 +8,12 @@ from dashboard import census, scoring
 from dashboard.ui import evaluation_frames as frames
 from dashboard.ui import evaluation_view as view
 from dashboard.ui.context import page_context, read
-from dashboard.ui.widgets import show_empty_registry
+from dashboard.ui.widgets import year_or_stop
 
 ctx = page_context()
 t = ctx.t
 st.title(t("evaluation.title"))
-if ctx.year is None:
-    show_empty_registry(t("evaluation.empty"), t("evaluation.empty_link"))
-    st.stop()
-
-year = ctx.year
+year = year_or_stop(ctx, t("evaluation.empty"), t("evaluation.empty_link"))
 base = view.current_scheme(ctx)
 table = view.indicator_table(ctx, year, base)
 units = table.units

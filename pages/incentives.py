@@ -10,16 +10,12 @@ from dashboard.ui import incentives_frames as frames
 from dashboard.ui import incentives_view as view
 from dashboard.ui.context import page_context, read
 from dashboard.ui.evaluation_view import current_scheme, indicator_table
-from dashboard.ui.widgets import show_empty_registry
+from dashboard.ui.widgets import year_or_stop
 
 ctx = page_context()
 t = ctx.t
 st.title(t("incentives.title"))
-if ctx.year is None:
-    show_empty_registry(t("incentives.empty"), t("incentives.empty_link"))
-    st.stop()
-
-year = ctx.year
+year = year_or_stop(ctx, t("incentives.empty"), t("incentives.empty_link"))
 scheme = current_scheme(ctx)
 table = indicator_table(ctx, year, scheme)
 rated = int((table.units["status"] == "rated").sum())

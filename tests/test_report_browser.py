@@ -12,9 +12,8 @@ import pytest
 from dashboard import report as R
 from dashboard import report_html as H
 from dashboard.i18n import Translator
-from models.db import init_store, make_engine
 from tests.browser import browser_page, chromium_available, running_app, wait_until_idle
-from tests.factories import small_registry
+from tests.factories import filled_store
 from tests.test_report import YEAR, inputs
 
 pytestmark = [
@@ -90,10 +89,7 @@ def test_report_prints_on_a4_with_a_page_per_section(report_file, tmp_path):
 def app_url(tmp_path_factory):
     db = tmp_path_factory.mktemp("report-app") / "store.sqlite"
     url = f"sqlite:///{db}"
-    eng = make_engine(url)
-    init_store(eng)
-    small_registry(eng)
-    eng.dispose()
+    filled_store(url)
     with running_app(url) as app:
         yield app
 

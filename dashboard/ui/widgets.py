@@ -27,10 +27,14 @@ def instruments_or_stop(ctx: PageContext, empty_message: str, empty_link_label: 
     return instruments
 
 
-def year_or_stop(ctx: PageContext, message: str) -> int:
-    """The sidebar year; when the store has no usage year yet, a notice instead and the page stops
-    (the page's figures are all of one year)."""
+def year_or_stop(ctx: PageContext, message: str, data_link_label: str | None = None) -> int:
+    """The sidebar year; when the store has no usage year yet, a notice instead (with a link to
+    the Data page when `data_link_label` is given) and the page stops: its figures are all of one
+    year."""
     if ctx.year is None:
-        st.info(message, icon=":material/event_busy:")
+        if data_link_label is None:
+            st.info(message, icon=":material/event_busy:")
+        else:
+            show_empty_registry(message, data_link_label)
         st.stop()
     return ctx.year
