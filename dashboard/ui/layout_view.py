@@ -369,34 +369,30 @@ def _as_ratio(measure: str, value):
 # ---- findings --------------------------------------------------------------------------------
 
 
-def over_capacity_table(rows: pd.DataFrame, labels: Labels, t: Translator) -> pd.DataFrame:
-    """Finding (a) with its evidence: demand, where it was served, spare capacity, gap."""
+def _cell_findings_table(rows: pd.DataFrame, labels: Labels, t: Translator, measures: tuple[str, ...]) -> pd.DataFrame:
+    """A findings table keyed by class and region, with the given matrix measures as columns
+    (demand_amount_wan is computed from demand_amount_cny)."""
     titles = measure_titles(t)
-    return pd.DataFrame({
+    columns = {
         titles["class"]: rows["class_code"].map(labels.cls).values,
         titles["region"]: rows["region_code"].map(labels.region).values,
-        titles["demand_services"]: rows["demand_services"].values,
-        titles["demand_hours"]: rows["demand_hours"].values,
-        titles["demand_local_hours"]: rows["demand_local_hours"].values,
-        titles["demand_elsewhere_hours"]: rows["demand_elsewhere_hours"].values,
-        titles["instruments"]: rows["instruments"].values,
-        titles["open_instruments"]: rows["open_instruments"].values,
-        titles["saturated"]: rows["saturated"].values,
-        titles["spare_hours"]: rows["spare_hours"].values,
-        titles["gap_hours"]: rows["gap_hours"].values,
-    })
+    }
+    for measure in measures:
+        values = rows["demand_amount_cny"] / WAN if measure == "demand_amount_wan" else rows[measure]
+        columns[titles[measure]] = values.values
+    return pd.DataFrame(columns)
+
+
+def over_capacity_table(rows: pd.DataFrame, labels: Labels, t: Translator) -> pd.DataFrame:
+    """Finding (a) with its evidence: demand, where it was served, spare capacity, gap."""
+    return _cell_findings_table(rows, labels, t, (
+        "demand_services", "demand_hours", "demand_local_hours", "demand_elsewhere_hours", "instruments",
+        "open_instruments", "saturated", "spare_hours", "gap_hours"))
 
 
 def no_instrument_table(rows: pd.DataFrame, labels: Labels, t: Translator) -> pd.DataFrame:
     """Finding (c): demand where the class has no instrument at all."""
-    titles = measure_titles(t)
-    return pd.DataFrame({
-        titles["class"]: rows["class_code"].map(labels.cls).values,
-        titles["region"]: rows["region_code"].map(labels.region).values,
-        titles["demand_services"]: rows["demand_services"].values,
-        titles["demand_hours"]: rows["demand_hours"].values,
-        titles["demand_amount_wan"]: (rows["demand_amount_cny"] / WAN).values,
-    })
+    return _cell_findings_table(rows, labels, t, ("demand_services", "demand_hours", "demand_amount_wan"))
 
 
 def idle_groups(rows: pd.DataFrame) -> pd.DataFrame:
