@@ -33,7 +33,6 @@ from dashboard.ui import incentives_frames as F
 from dashboard.ui.context import PageContext, read, widget_key
 from dashboard.ui.evaluation_frames import group_name, table_height
 from models import db
-from models import scenario_queries as SQ
 from models.services import scenarios as store
 
 EVALUATION_PAGE = "pages/evaluation.py"
@@ -84,14 +83,9 @@ def outcome(ctx: PageContext, year: int, scheme: Scheme, params: SC.ScenarioPara
                     params.to_json(), name, ctx)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _saved(url: str, revision: int) -> pd.DataFrame:
-    return SQ.list_scenarios(db.get_engine(url))
-
-
 def saved_scenarios(ctx: PageContext) -> pd.DataFrame:
     """Saved scenarios (id, name, note, created_at, created_by), newest first."""
-    return _saved(_url(ctx), ctx.revision)
+    return read(ctx, "scenarios")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
