@@ -1,4 +1,4 @@
-"""Command line: `python -m dashboard {init|demo|import|export|bench|evaluate|report} ...`.
+"""Command line: `python -m dashboard {init|demo|import|export|bench|evaluate|report|dupcheck} ...`.
 
 Every command works on the store selected by `DATABASE_URL` (default: the SQLite file under
 data/), creating the schema and reference data first when they are missing. Help and messages
@@ -64,6 +64,17 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     # Also accepted after the command (`report --year Y --lang en`); SUPPRESS keeps a --lang given
     # before the command from being overwritten by this default.
     report.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=t("report.cli.help.lang"))
+
+    dup = sub.add_parser("dupcheck", help=t("dupcheck.cli.help.dupcheck"))
+    dup.add_argument("--name", required=True, help=t("dupcheck.cli.help.name"))
+    dup.add_argument("--model", default="", help=t("dupcheck.cli.help.model"))
+    dup.add_argument("--class", dest="class_code", metavar="CODE", default="", help=t("dupcheck.cli.help.class"))
+    dup.add_argument("--price", required=True, metavar="CNY", help=t("dupcheck.cli.help.price"))
+    dup.add_argument("--unit", default=None, help=t("dupcheck.cli.help.unit"))
+    dup.add_argument("--maker", default="", help=t("dupcheck.cli.help.maker"))
+    dup.add_argument("--specs", default="", help=t("dupcheck.cli.help.specs"))
+    dup.add_argument("--format", choices=("text", "json"), default="text", help=t("dupcheck.cli.help.format"))
+    dup.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=t("dupcheck.cli.help.lang"))
     return p
 
 
@@ -93,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         from dashboard.evaluation import run_evaluate
 
         return run_evaluate(engine, args, t)
+    if args.command == "dupcheck":
+        from dashboard.dupcheck import run_dupcheck
+
+        return run_dupcheck(engine, args, t)
     if args.command == "report":
         from dashboard.report_html import run_report
 
