@@ -34,3 +34,21 @@ def engine(db_url):
     init_store(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def run_cli(db_url, monkeypatch, capsys):
+    """`python -m dashboard ARGS` run in this process on the store at db_url; call it with the
+    arguments, get (exit code, stdout, stderr)."""
+    from dashboard.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    dispose_shared_engines()  # get_engine() caches the engine of the first DATABASE_URL it saw
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    yield run
+    dispose_shared_engines()

@@ -13,9 +13,7 @@ import json
 
 import pytest
 
-from dashboard.__main__ import main
 from models import tables as T
-from models.db import get_engine
 from models.queries import count_rows
 from tests.factories import add_instrument, add_unit, add_usage
 
@@ -36,18 +34,8 @@ def store(engine):
 
 
 @pytest.fixture
-def cli(engine, db_url, store, monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    get_engine.cache_clear()
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    yield run
-    get_engine().dispose()
-    get_engine.cache_clear()
+def cli(store, run_cli):
+    return run_cli
 
 
 def test_text_output_in_chinese(cli, engine):

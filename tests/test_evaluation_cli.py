@@ -16,7 +16,6 @@ import pytest
 from dashboard.__main__ import main
 from dashboard.evaluation import run_evaluation
 from dashboard.scheme import default_scheme
-from models.db import get_engine
 from models.services.evaluation import save_scheme
 from tests.test_publication import SCRIPT_NAME, YEAR, store  # noqa: F401  (fixture)
 
@@ -24,21 +23,10 @@ SHARE_ONLY = default_scheme().with_weights({"org": 0, "use": 0, "share": 1})
 
 
 @pytest.fixture
-def cli(store, db_url, monkeypatch, capsys):
-    """Run the CLI in this process on the test store; returns (exit code, stdout, stderr)."""
+def cli(store, run_cli):
+    """Run the CLI (messages in English) on the test store; returns (run, engine, ids)."""
     engine, ids = store
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    get_engine.cache_clear()  # get_engine() caches the engine of the first DATABASE_URL it saw
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(["--lang", "en", *argv])
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    yield run, engine, ids
-    for eng in [get_engine()]:
-        eng.dispose()
-    get_engine.cache_clear()
+    yield (lambda *argv: run_cli("--lang", "en", *argv)), engine, ids
 
 
 def _ranked_names(engine, scheme=None) -> list[str]:
