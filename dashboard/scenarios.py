@@ -498,7 +498,9 @@ def build_inputs(year: int, table: IndicatorTable, scheme: Scheme, services: pd.
     if sanction_inputs is None:
         sanction_inputs = sanctions.build_inputs(
             int(year), _units_for_sanctions(table), None, reporting, annual,
-            services if not services.empty else None, usage, load_lines=load_lines)
+            # A year without service records still has its (empty) records: every open
+            # instrument then served nobody outside, which the nominally-open rule must see.
+            services if "instrument_id" in services.columns else None, usage, load_lines=load_lines)
     return ScenarioInputs(year=int(year), table=table, scheme=scheme, services=services,
                           external_income=income, sanction_inputs=sanction_inputs, usage=usage)
 

@@ -453,3 +453,13 @@ def test_compare_with_no_difference_has_no_changes_and_a_reserved_name_is_refuse
     assert same.changes.empty and (same.deltas["again"].fillna(0) == 0).all()
     with pytest.raises(ValueError):
         SC.compare(a, {SC.BASELINE: a})
+
+
+def test_a_year_without_service_records_still_judges_nominally_open():
+    # No service record in the year: the rule must see an empty record frame, not refuse for want
+    # of data. Then no declared-open instrument served anybody on record, so both instruments with
+    # usage (10 of unit 1, 11 of unit 4) are candidates ("no records"); units 2 and 3 hold none.
+    inputs = SC.build_inputs(2025, TABLE, SCHEME, SERVICES.iloc[0:0], reporting=REPORTING, annual=ANNUAL, usage=USAGE)
+    o = SC.outcome(replace(PARAMS_A, sanctions=ONLY_GRADE.with_rule("nominally_open", enabled=True)), inputs)
+    fired = by_unit(o)["sanction_rules"]
+    assert [u for u in fired.index if "nominally_open" in fired[u]] == [1, 4]
