@@ -401,8 +401,9 @@ def recommend(request: PurchaseCheck, instruments: pd.DataFrame, usage: pd.DataF
                           flags=tuple(flags), matches=matches, evidence=ev, years=years)
 
 
-def to_dict(request: PurchaseCheck, rec: Recommendation) -> dict:
-    """A JSON-ready view (ids and numbers only)."""
+def to_dict(request: PurchaseCheck, rec: Recommendation, english: bool = False) -> dict:
+    """A JSON-ready view (ids and numbers only; with `english` also the English unit and region
+    names of the matches)."""
     def plain(v):
         if isinstance(v, (np.integer,)):
             return int(v)
@@ -419,7 +420,7 @@ def to_dict(request: PurchaseCheck, rec: Recommendation) -> dict:
     def rows(frame: pd.DataFrame, cols) -> list[dict]:
         return [{c: plain(r[c]) for c in cols} for _, r in frame.iterrows()]
 
-    match_cols = [c for c in MATCH_COLUMNS if c not in ("unit_name_en", "region_name_en")]
+    match_cols = [c for c in MATCH_COLUMNS if english or c not in ("unit_name_en", "region_name_en")]
     return {
         "request": {"name": request.name, "model": request.model, "class_code": request.class_code,
                     "price_cny": float(request.price_cny), "unit_id": request.unit_id,

@@ -194,6 +194,19 @@ def read_table(kind: str, file_name: str, data: bytes) -> RawTable:
     return table
 
 
+def read_grid(file_name: str, data: bytes) -> RawTable:
+    """The header and non-blank rows of a CSV file or of the first non-blank sheet of an XLSX
+    file, for tables outside the national layout (e.g. purchase requests)."""
+    fmt = file_format(file_name)
+    grids = [_read_csv(data)] if fmt == "csv" else list(_read_xlsx(data).values())
+    table = next((tb for grid in grids if (tb := _table(grid)) is not None), None)
+    if table is None:
+        raise FileReadError("empty_file")
+    if len(table.rows) > MAX_ROWS:
+        raise FileReadError("too_many_rows", limit=MAX_ROWS)
+    return table
+
+
 def _table(grid: list[list]) -> RawTable | None:
     numbered = [(i, tuple(cells)) for i, cells in enumerate(grid, start=1) if not _blank_row(cells)]
     if not numbered:

@@ -192,15 +192,37 @@ def scenarios(engine: Engine) -> pd.DataFrame:
 
 def purchase_requests(engine: Engine) -> pd.DataFrame:
     """Purchase requests (every PurchaseRequest column) with the applicant unit's name and name_en
-    as applicant_name, applicant_name_en; oldest submission first, then id. submitted_date is a
-    datetime64 day; quoted_price in CNY (float)."""
+    as applicant_name, applicant_name_en and the location's region_name_zh, region_name_en;
+    oldest submission first, then id. submitted_date is a datetime64 day; quoted_price in CNY
+    (float)."""
     P = T.PurchaseRequest
     stmt = (
-        select(P, T.Unit.name.label("applicant_name"), T.Unit.name_en.label("applicant_name_en"))
+        select(P, T.Unit.name.label("applicant_name"), T.Unit.name_en.label("applicant_name_en"),
+               T.Region.name_zh.label("region_name_zh"), T.Region.name_en.label("region_name_en"))
         .join(T.Unit, T.Unit.id == P.applicant_unit_id)
+        .join(T.Region, T.Region.code == P.region_code)
         .order_by(P.submitted_date, P.id)
     )
     df = _frame(engine, stmt)
     df["submitted_date"] = pd.to_datetime(df["submitted_date"])
     df["quoted_price"] = df["quoted_price"].astype(float)
     return df
+
+
+def review_decisions(engine: Engine) -> pd.DataFrame:
+    """Every review decision (ReviewDecision columns), by request then id (oldest first);
+    decided_date a date, supersedes_id nullable Int64."""
+    D = T.ReviewDecision
+    df = _frame(engine, select(D).order_by(D.request_id, D.id))
+    df["supersedes_id"] = df["supersedes_id"].astype("Int64")
+    return df
+
+
+def duplicate_checks(engine: Engine, request_id: int | None = None) -> pd.DataFrame:
+    """Duplicate-check runs (DuplicateCheck columns) of every request or of one, by request then
+    id (oldest first)."""
+    C = T.DuplicateCheck
+    stmt = select(C).order_by(C.request_id, C.id)
+    if request_id is not None:
+        stmt = stmt.where(C.request_id == int(request_id))
+    return _frame(engine, stmt)

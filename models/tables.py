@@ -14,7 +14,7 @@ from datetime import date, datetime, timezone
 from typing import Optional
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 
@@ -203,6 +203,21 @@ class ReviewDecision(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_utc_now)
 
 
+class DuplicateCheck(SQLModel, table=True):
+    """One run of the duplicate check on a purchase request, kept as evidence for the review:
+    the suggested verdict (dupcheck id pass / adjust / reject), the tier, the fired rule ids
+    (comma-separated) and the whole result as JSON (`dashboard.purchases.check_snapshot`)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="purchaserequest.id", index=True)
+    checked_at: datetime = Field(default_factory=_utc_now)
+    checked_by: str = ""
+    tier: str = Field(max_length=16)
+    suggested_verdict: str = Field(max_length=8)
+    rules: str = ""
+    snapshot_json: str = Field(default="{}", sa_type=Text)
+
+
 class IndicatorScheme(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str
@@ -254,3 +269,15 @@ class Submission(SQLModel, table=True):
     month: Optional[int] = None  # None for an annual submission
     due_date: date
     submitted_at: Optional[datetime] = None  # aware (UTC); None: not reported
+
+
+# Review decisions and duplicate-check runs are evidence: once written they are never changed or
+# deleted through the ORM (a new decision supersedes; the demo's bulk replace bypasses this on
+# purpose, as it empties the whole store).
+def _refuse_change(mapper, connection, target) -> None:
+    raise PermissionError(f"{type(target).__name__} {target.id} is immutable once recorded")
+
+
+for _model in (ReviewDecision, DuplicateCheck):
+    event.listen(_model, "before_update", _refuse_change)
+    event.listen(_model, "before_delete", _refuse_change)

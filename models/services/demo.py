@@ -75,6 +75,10 @@ def load_demo(
             summary=f"demo data seed={seed} scale={scale} replace={replace}",
             after={"seed": seed, "scale": scale, "counts": counts},
         )
+    # The demo's checked and decided requests come with the duplicate check they went through.
+    from models.services.purchases import backfill_demo_checks
+
+    backfill_demo_checks(engine, actor=actor)
     return counts
 
 
