@@ -26,6 +26,8 @@ SHOTS = (
     ("evaluation-en", "evaluation", "en"),
     ("incentives-zh", "incentives", "zh"),
     ("incentives-en", "incentives", "en"),
+    ("purchases-zh", "purchases", "zh"),
+    ("purchases-en", "purchases", "en"),
     ("quality-zh", "quality", "zh"),
     ("quality-en", "quality", "en"),
     ("report-zh", "report", "zh"),

@@ -17,6 +17,7 @@ PAGES = (
     ("pages/layout.py", "nav.layout", ":material/grid_view:"),
     ("pages/evaluation.py", "nav.evaluation", ":material/leaderboard:"),
     ("pages/incentives.py", "nav.incentives", ":material/payments:"),
+    ("pages/purchases.py", "nav.purchases", ":material/rule:"),
     ("pages/quality.py", "nav.quality", ":material/fact_check:"),
     ("pages/report.py", "nav.report", ":material/summarize:"),
     ("pages/data.py", "nav.data", ":material/upload_file:"),
