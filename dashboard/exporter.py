@@ -91,9 +91,46 @@ def cell_text(col: Column, value) -> str:
     return neutralised(text) if col.kind in ("text", "enum") else text
 
 
-def neutralised(text: str) -> str:
-    """Text a spreadsheet would run as a formula, behind an apostrophe (the importer strips it)."""
-    return CSV_TEXT_MARK + text if text and text[0] in FORMULA_START else text
+# ---------------------------------------------------------------- formula neutralisation
+# Every cell the dashboard exports goes through `neutralised` (CSV) or `set_cell` (XLSX): the
+# national-layout files here, the annual report workbook (dashboard.report_xlsx), the quality
+# lists (dashboard.quality.frame_csv) and the published ranking (dashboard.publication.notice_csv).
+
+
+def formula_like(value) -> bool:
+    """Whether a cell value is text that a spreadsheet program may run as a formula: text starting
+    with = + - @, or with a tab or carriage return (which some programs skip before reading one).
+    Numbers are never formula-like, negative ones included."""
+    return isinstance(value, str) and value[:1] in tuple(FORMULA_START)
+
+
+def neutralised(value):
+    """A cell value safe to write into a CSV file (CSV/formula injection).
+
+    Excel, LibreOffice and WPS run a CSV cell such as "=HYPERLINK(...)", "+cmd|' /C calc'!A0",
+    "-2+3" or "@SUM(A1)" as a formula. Text starting with = + - @ (or a tab or carriage return)
+    therefore gets a leading apostrophe: the spreadsheet programs' own mark for "this is text",
+    which they show as text without running it; `dashboard.importer` removes the mark again, so a
+    national-layout export imports back unchanged. Only text is marked: numbers (-5, -0.25),
+    dates and empty cells come back as they are, because a negative number is a number, not a
+    formula. Callers therefore pass cells before turning numbers into text."""
+    return CSV_TEXT_MARK + value if formula_like(value) else value
+
+
+def set_cell(cell, value) -> None:
+    """Write `value` into an openpyxl cell so that text stays text.
+
+    openpyxl stores a string starting with = as a formula; here every string is a typed text
+    cell instead, and one that is formula-like (`formula_like`) also carries the quote prefix,
+    the workbook's form of the leading apostrophe: Excel shows the text exactly (the apostrophe
+    appears only in the formula bar) and keeps it text when someone edits the cell. The value
+    itself is not changed, so an XLSX export imports back as written. Numbers, dates and empty
+    cells are written as they are."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if formula_like(value):
+            cell.quotePrefix = True
 
 
 def csv_document(header: list[str], rows) -> bytes:
@@ -126,9 +163,9 @@ def xlsx_bytes(kind: str, frame: pd.DataFrame) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = kind
-    sheet.append(headers(kind))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    for c, header in enumerate(headers(kind), start=1):
+        set_cell(sheet.cell(row=1, column=c), header)
+        sheet.cell(row=1, column=c).font = Font(bold=True)
     for r, row in enumerate(layout_rows(kind, frame), start=2):
         for c, (col, value) in enumerate(zip(columns, row), start=1):
             _write_cell(sheet.cell(row=r, column=c), col, value)
@@ -141,9 +178,8 @@ def xlsx_bytes(kind: str, frame: pd.DataFrame) -> bytes:
 
 
 def _write_cell(cell, col: Column, value) -> None:
-    cell.value = value
+    set_cell(cell, value)  # text stays text: no formulas, leading zeros of codes kept
     if isinstance(value, str):
-        cell.data_type = "s"  # text stays text: no formulas, leading zeros of codes kept
         cell.number_format = "@"
     elif isinstance(value, datetime):
         cell.number_format = "yyyy-mm-dd hh:mm:ss"

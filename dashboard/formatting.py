@@ -8,6 +8,7 @@ from the catalogue (format.money.*, format.hours, format.band.*).
 from __future__ import annotations
 
 import math
+import re
 
 from dashboard.i18n import Translator
 from dashboard.national import WAN
@@ -19,6 +20,21 @@ _MONEY_SCALES = {
     "zh": ((1e8, 1e8, "format.money.large"), (1e4, 1e4, "format.money.medium")),
     "en": ((1e9, 1e9, "format.money.large"), (1e6, 1e6, "format.money.medium")),
 }
+
+
+# Markdown syntax a stored text could use to turn into something else on a page: links and
+# images ([ ] !), Streamlit's directives (:red[…], :material/…: — a colon before a letter),
+# emphasis (* _ ~), code (`), headings (#), quotes and autolinks (< >), LaTeX ($), tables (|),
+# entities (&) and the escape itself. A colon before anything else (10:00, http://) stays.
+_MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]<>#$~|!&]|:(?=[A-Za-z])")
+
+
+def md_text(value) -> str:
+    """Store or user text (a unit or instrument name, a file name, a note) for a place that renders
+    Markdown (st.markdown, st.caption, st.error …, labels, st.table cells): its Markdown syntax
+    backslash-escaped, so "![x](http://…)" or ":red[…]" shows as typed instead of fetching an
+    image or changing colour. HTML needs no escaping there: Streamlit shows tags as text."""
+    return _MARKDOWN_SYNTAX.sub(lambda m: "\\" + m.group(0), "" if value is None else str(value))
 
 
 def _missing(value) -> bool:

@@ -12,6 +12,11 @@ Rules (see `dashboard.national.LAYOUTS` for the columns):
 - Every cell of every row is checked and every problem reported (row, column as written, value,
   reason code + parameters). The reason is translated at display time (`data.err.<code>`).
 - Instrument original value (原值) is in 万元 in files and converted to CNY here.
+- Hostile input is bounded before it is parsed: at most MAX_FILE_BYTES per file (the same limit as
+  the web upload, streamlit_config/config.toml server.maxUploadSize, so the command line is bounded
+  too), an XLSX may unpack to at most MAX_UNPACKED_BYTES (a "zip bomb" is refused unopened), at most
+  MAX_ROWS data rows; dates before MIN_YEAR and in the future are refused, as are formulas
+  (text starting with = + - @, see FORMULA_START) and control characters.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import csv
 import io
 import math
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import PurePath
@@ -32,6 +38,10 @@ from dashboard.national import LAYOUTS, WAN, Column
 FORMATS = ("csv", "xlsx")
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of GBK
 MAX_ROWS = 200_000  # data rows per file
+MB = 1024 * 1024
+MAX_FILE_BYTES = 20 * MB  # = server.maxUploadSize of the web app (in MB), checked in the tests
+MAX_UNPACKED_BYTES = 256 * MB  # an XLSX of MAX_ROWS records unpacks to ~150 MB; a zip bomb to GBs
+MIN_YEAR = 1900  # earlier dates, months and times are typing accidents (0025-03-01), not records
 MAX_NUMBER = 1e12  # anything larger is a typing accident (or an attack), not a value
 MAX_INTEGER = 2**31 - 1  # integer columns are 32-bit INTEGER on PostgreSQL
 GENERIC_MAX_LEN = 2000  # text columns without a national length limit
@@ -66,9 +76,10 @@ _DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T]0{1,2}:00(?::00)?)?
 _DATETIME = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
 _MONTH = re.compile(r"(\d{4})(?:[-/](\d{1,2})|(\d{2}))", re.ASCII)  # 2025-2, 2025/02, 202502
 _PHONE_LIKE = re.compile(r"[+\-]?[\d\s()+\-]*")
-# Cells starting with one of these are formulas to a spreadsheet program (CSV injection). Our CSV
-# export writes such text behind an apostrophe, which the importer removes again.
-FORMULA_START = "=+-@"
+# Cells starting with one of these are formulas to a spreadsheet program (CSV injection); tab and
+# carriage return because some programs skip them before reading a formula. Our CSV export writes
+# such text behind an apostrophe (dashboard.exporter.neutralised), which the importer removes again.
+FORMULA_START = "=+-@\t\r"
 CSV_TEXT_MARK = "'"
 # After a leading + or -, these mark a formula ("+cmd|' /C calc'!A0", "-SUM(A1)"); without them
 # the text is ordinary, e.g. the instrument name "-80℃超低温冰箱".
@@ -80,14 +91,14 @@ _DIVISION_CODE = re.compile(r"\d{6}", re.ASCII)
 
 # Every reason an import can give; each has a text `data.err.<code>` in the catalogues.
 FILE_ERROR_CODES = frozenset({"unknown_extension", "empty_file", "encoding", "unreadable", "too_many_rows",
-                              "several_sheets"})
+                              "several_sheets", "file_too_large", "unpacked_too_large"})
 DATA_ERROR_CODES = frozenset({
     # header
     "unnamed_column", "unknown_column", "duplicate_column", "missing_column", "no_data_rows",
     # single cells
     "required", "too_long", "bad_characters", "formula", "not_in_list", "not_number", "too_large",
     "negative", "out_of_range", "not_integer", "bad_date", "future_date", "bad_datetime",
-    "future_time", "bad_month", "future_month", "not_bool",
+    "future_time", "bad_month", "future_month", "not_bool", "too_old",
     # rows and references
     "unknown_region", "unknown_client_region", "unknown_unit", "unknown_instrument", "unknown_class",
     "hours_exceed_year", "service_exceeds_run", "hours_exceed_month", "external_exceeds_effective",
@@ -183,9 +194,35 @@ def file_format(file_name: str) -> str:
     return ext
 
 
+def check_size(data: bytes) -> None:
+    """Refuse a file larger than MAX_FILE_BYTES before anything reads it."""
+    if len(data) > MAX_FILE_BYTES:
+        raise FileReadError("file_too_large", size=_megabytes(len(data), up=True), limit=_megabytes(MAX_FILE_BYTES))
+
+
+def read_bounded(path) -> bytes:
+    """The bytes of a file on disk, reading no more than MAX_FILE_BYTES + 1 of them: a larger
+    file is refused (file_too_large) without being loaded. OSError when it cannot be read."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            handle.seek(0, io.SEEK_END)
+            raise FileReadError("file_too_large", size=_megabytes(handle.tell(), up=True),
+                                limit=_megabytes(MAX_FILE_BYTES))
+    return data
+
+
+def _megabytes(n: int, up: bool = False) -> str:
+    """MB with one decimal at most; rounded up for a file's size, so that a file just over the
+    limit never reads as the limit itself (20.1 MB, at most 20 MB)."""
+    tenths = math.ceil(n * 10 / MB) if up else round(n * 10 / MB)
+    return f"{tenths / 10:.1f}".removesuffix(".0")
+
+
 def read_table(kind: str, file_name: str, data: bytes) -> RawTable:
     """The header and non-blank rows of a CSV file or of the layout's sheet of an XLSX file."""
     fmt = file_format(file_name)
+    check_size(data)
     table = _table(_read_csv(data)) if fmt == "csv" else _layout_sheet(kind, _read_xlsx(data))
     if table is None:
         raise FileReadError("empty_file")
@@ -198,6 +235,7 @@ def read_grid(file_name: str, data: bytes) -> RawTable:
     """The header and non-blank rows of a CSV file or of the first non-blank sheet of an XLSX
     file, for tables outside the national layout (e.g. purchase requests)."""
     fmt = file_format(file_name)
+    check_size(data)
     grids = [_read_csv(data)] if fmt == "csv" else list(_read_xlsx(data).values())
     table = next((tb for grid in grids if (tb := _table(grid)) is not None), None)
     if table is None:
@@ -255,15 +293,44 @@ def _delimiter(text: str) -> str:
 def _read_xlsx(data: bytes) -> dict[str, list[list[object]]]:
     import openpyxl  # only XLSX files need it
 
+    _check_unpacked_size(data)
     try:
         # data_only=False: a formula cell reads as its formula text and is rejected, never evaluated.
         book = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
     except Exception as exc:  # openpyxl raises many kinds of errors on damaged or foreign files
         raise FileReadError("unreadable", detail=type(exc).__name__) from None
     try:
-        return {sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets}
+        return {sheet.title: [[_formula_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+                for sheet in book.worksheets}
     finally:
         book.close()
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    """An XLSX is a zip archive: refuse one whose members unpack to more than MAX_UNPACKED_BYTES
+    (the sizes its directory declares; zipfile refuses to unpack more than declared). A file that
+    is no zip archive at all is left to openpyxl, which reports it unreadable."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise FileReadError("unpacked_too_large", limit=_megabytes(MAX_UNPACKED_BYTES))
+
+
+def _formula_text(value):
+    """Array and data-table formulas come back from openpyxl as objects, not as text (whose str()
+    would pass for a name); give their formula text instead, which validation refuses like any
+    other formula."""
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    if isinstance(value, ArrayFormula):
+        text = str(value.text or "")
+        return text if text.startswith("=") else "=" + text
+    if isinstance(value, DataTableFormula):
+        return f"=TABLE({value.r1 or ''},{value.r2 or ''})"
+    return value
 
 
 def _blank_row(cells) -> bool:
@@ -346,11 +413,28 @@ def parse_cell(text: str, col: Column, ref: ImportReference):
 def _parse_text(text: str, col: Column, ref: ImportReference) -> str:
     if text[0] == CSV_TEXT_MARK and len(text) > 1 and text[1] in FORMULA_START:
         text = text[1:]  # neutralised by our own CSV export
-    if text[0] in "=@":
-        raise CellProblem("formula")
-    if text[0] in "+-" and not _PHONE_LIKE.fullmatch(text) and _FORMULA_SYNTAX.search(text):
-        raise CellProblem("formula")
+    problem = text_problem(text)
+    if problem:
+        raise CellProblem(problem)
     return text
+
+
+def text_problem(text: str) -> str | None:
+    """'bad_characters' for text with control characters (NUL and the like: PostgreSQL refuses
+    NUL, and none belongs in a record), 'formula' for text a spreadsheet takes for a formula,
+    else None. A formula starts with = or @ (after any blanks); one starting with + or - needs
+    formula syntax after it, so "-80℃超低温冰箱" and the phone number "+86 (483) 833 1234" are
+    text."""
+    if _CONTROL.search(text):
+        return "bad_characters"
+    head = text.lstrip(" \t\r\n")
+    if not head:
+        return None
+    if head[0] in "=@":
+        return "formula"
+    if head[0] in "+-" and not _PHONE_LIKE.fullmatch(head) and _FORMULA_SYNTAX.search(head):
+        return "formula"
+    return None
 
 
 def _parse_enum(text: str, col: Column, ref: ImportReference) -> str:
@@ -405,6 +489,7 @@ def _parse_date(text: str, col: Column, ref: ImportReference) -> date:
         value = None
     if value is None:
         raise CellProblem("bad_date")
+    _not_too_old(value.year)
     if value > ref.today:
         raise CellProblem("future_date", today=ref.today.isoformat())
     return value
@@ -418,6 +503,7 @@ def _parse_datetime(text: str, col: Column, ref: ImportReference) -> datetime:
         value = None
     if value is None:
         raise CellProblem("bad_datetime")
+    _not_too_old(value.year)
     if value > ref.now:
         raise CellProblem("future_time", now=ref.now.strftime("%Y-%m-%d %H:%M"))
     return value
@@ -428,9 +514,15 @@ def _parse_month(text: str, col: Column, ref: ImportReference) -> tuple[int, int
     if not m or not 1 <= int(m[2] or m[3]) <= 12:
         raise CellProblem("bad_month")
     year, month = int(m[1]), int(m[2] or m[3])
+    _not_too_old(year)
     if (year, month) > (ref.today.year, ref.today.month):
         raise CellProblem("future_month", month=ref.today.strftime("%Y-%m"))
     return year, month
+
+
+def _not_too_old(year: int) -> None:
+    if year < MIN_YEAR:
+        raise CellProblem("too_old", min=MIN_YEAR)
 
 
 def _parse_bool(text: str, col: Column, ref: ImportReference) -> bool:

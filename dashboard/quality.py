@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import calendar
 import math
+import numbers
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
@@ -575,6 +576,8 @@ def frame_csv(frame: pd.DataFrame) -> bytes:
             return ""
         if isinstance(value, float):
             return "" if math.isnan(value) else (str(int(value)) if value.is_integer() else repr(value))
+        if isinstance(value, numbers.Number):  # a negative whole number is a number, not a formula
+            return str(value)
         return neutralised(str(value))
 
     rows = ([cell(v) for v in row] for row in frame.itertuples(index=False, name=None))

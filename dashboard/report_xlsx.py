@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from dashboard import report as R
+from dashboard.exporter import set_cell
 from dashboard.i18n import Translator
 from dashboard.national import WAN
 
@@ -61,22 +62,31 @@ def number_formats(t: Translator) -> dict[str, str]:
     return {**NUMBER_FORMATS, "pp": PP_FORMAT.format(unit=unit)}
 
 
+def _append(ws, values: list) -> None:
+    """`ws.append`, with every cell written by `exporter.set_cell`: openpyxl would store a text
+    starting with = (a unit's country of origin, an exemption reason as stored) as a formula."""
+    ws.append(values)
+    if values:
+        for cell, value in zip(ws[ws.max_row], values):
+            set_cell(cell, value)
+
+
 def _write_table(ws, table: R.Table, formats: dict[str, str]) -> None:
-    ws.append(table.headers)
+    _append(ws, list(table.headers))
     for col in range(1, len(table.headers) + 1):
         c = ws.cell(row=1, column=col)
         c.font = Font(bold=True)
         c.fill = HEADER_FILL
         c.alignment = Alignment(wrap_text=True, vertical="center")
     for row in table.rows:
-        ws.append([cell_value(c) for c in row])
+        _append(ws, [cell_value(c) for c in row])
         r = ws.max_row
         for col, cell in enumerate(row, start=1):
             if cell.kind in formats:
                 ws.cell(row=r, column=col).number_format = formats[cell.kind]
     if table.note:
         ws.append([])
-        ws.append([table.note])
+        _append(ws, [table.note])
     ws.freeze_panes = "A2"
     for col in range(1, len(table.headers) + 1):
         longest = max((len(str(ws.cell(row=r, column=col).value or "")) for r in range(1, len(table.rows) + 2)), default=8)
@@ -99,7 +109,7 @@ def render_xlsx(report: R.AnnualReport, meta: R.ReportMeta, t: Translator) -> by
     if meta.demo_seed is not None:
         rows.append((t("report.about.demo"), t("report.demo_notice", seed=meta.demo_seed)))
     for row in rows:
-        about.append(list(row))
+        _append(about, list(row))
     about.column_dimensions["A"].width = 18
     about.column_dimensions["B"].width = 90
     for r in range(1, about.max_row + 1):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import formatting as fmt
 from dashboard import scenarios
 from dashboard.ui import incentives_frames as frames
 from dashboard.ui import incentives_view as view
@@ -19,7 +20,7 @@ year = year_or_stop(ctx, t("incentives.empty"), t("incentives.empty_link"))
 scheme = current_scheme(ctx)
 table = indicator_table(ctx, year, scheme)
 rated = int((table.units["status"] == "rated").sum())
-st.caption(t("incentives.caption", year=year, scheme=scheme.name, version=scheme.version, rated=rated,
+st.caption(t("incentives.caption", year=year, scheme=fmt.md_text(scheme.name), version=scheme.version, rated=rated,
              total=len(table.units)))
 if rated == 0:
     view.show_no_evaluation(ctx, year, scheme)

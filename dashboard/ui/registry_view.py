@@ -165,7 +165,7 @@ def show_detail(row: pd.Series, classes: pd.DataFrame, ctx: PageContext) -> None
     record_col, usage_col = st.columns([2, 3])
     with record_col:
         st.markdown(f"**{t('registry.detail.record')}**")
-        st.table(record_table(row, classes, t), hide_index=True)
+        st.table(record_table(row, classes, t).map(fmt.md_text), hide_index=True)  # st.table renders Markdown
     with usage_col:
         st.markdown(f"**{t('registry.detail.usage')}**")
         monthly = read(ctx, "usage_monthly_for", int(row["id"]))
