@@ -1,4 +1,4 @@
-"""Command line: `python -m dashboard {init|demo|import|export|bench|evaluate|report|dupcheck} ...`.
+"""Command line: `python -m dashboard {init|demo|import|export|bench|evaluate|report|dupcheck|backup|restore|user} ...`.
 
 Every command works on the store selected by `DATABASE_URL` (default: the SQLite file under
 data/), creating the schema and reference data first when they are missing. Help and messages
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from dashboard.auth import ROLES
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
 from dashboard.national import RECORD_KINDS
 
@@ -75,6 +76,30 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     dup.add_argument("--specs", default="", help=t("dupcheck.cli.help.specs"))
     dup.add_argument("--format", choices=("text", "json"), default="text", help=t("dupcheck.cli.help.format"))
     dup.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=t("dupcheck.cli.help.lang"))
+
+    backup = sub.add_parser("backup", help=t("backup.cli.help.backup"))
+    backup.add_argument("--out", required=True, help=t("backup.cli.help.out"))
+    restore = sub.add_parser("restore", help=t("backup.cli.help.restore"))
+    restore.add_argument("file", help=t("backup.cli.help.file"))
+    user = sub.add_parser("user", help=t("users.cli.help.user"))
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help=t("users.cli.help.add"))
+    add.add_argument("username", help=t("users.cli.help.username"))
+    add.add_argument("--role", required=True, choices=ROLES, help=t("users.cli.help.role"))
+    add.add_argument("--display-name", default="", help=t("users.cli.help.display_name"))
+    add.add_argument("--email", default="", help=t("users.cli.help.email"))
+    add.add_argument("--password-stdin", action="store_true", help=t("users.cli.help.password_stdin"))
+    add.add_argument("--no-password", action="store_true", help=t("users.cli.help.no_password"))
+    user_sub.add_parser("list", help=t("users.cli.help.list"))
+    role = user_sub.add_parser("set-role", help=t("users.cli.help.set_role"))
+    role.add_argument("username", help=t("users.cli.help.username"))
+    role.add_argument("role", choices=ROLES, help=t("users.cli.help.role"))
+    pw = user_sub.add_parser("set-password", help=t("users.cli.help.set_password"))
+    pw.add_argument("username", help=t("users.cli.help.username"))
+    pw.add_argument("--password-stdin", action="store_true", help=t("users.cli.help.password_stdin"))
+    for name in ("activate", "deactivate"):
+        one = user_sub.add_parser(name, help=t(f"users.cli.help.{name}"))
+        one.add_argument("username", help=t("users.cli.help.username"))
     return p
 
 
@@ -90,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
 
     engine = get_engine()
     if args.command == "init":
-        print(t("cli.init_done"))
+        from models.migrations import store_revision
+
+        print(t("cli.init_done", revision=store_revision(engine)))
         return EXIT_OK
     if args.command == "demo":
         from dashboard.demo import run_demo
@@ -108,6 +135,14 @@ def main(argv: list[str] | None = None) -> int:
         from dashboard.dupcheck import run_dupcheck
 
         return run_dupcheck(engine, args, t)
+    if args.command in ("backup", "restore"):
+        from dashboard.backup import run_backup, run_restore
+
+        return (run_backup if args.command == "backup" else run_restore)(engine, args, t)
+    if args.command == "user":
+        from dashboard.users_cli import run_user
+
+        return run_user(engine, args, t)
     if args.command == "report":
         from dashboard.report_html import run_report
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from dashboard import auth
 from dashboard import indicators, publication, scoring
 from dashboard.i18n import Translator
 from dashboard.indicators import IndicatorTable
@@ -86,10 +87,11 @@ def build_snapshot(engine: Engine, year: int, scheme: Scheme, result: Evaluation
 
 
 def publish(engine: Engine, year: int, scheme: Scheme, result: EvaluationResult, table: IndicatorTable,
-            actor: str) -> Publication:
+            actor) -> Publication:
     """Store the evaluation as an immutable publication (its scheme stored as a version first
     if needed). Publishing an identical result again for the year writes nothing
     (Publication.created is False)."""
+    auth.require(actor, auth.PUBLISH)  # before the scheme is stored: nothing is written when refused
     snap = build_snapshot(engine, year, scheme, result, table)
     scheme_id = ensure_scheme(engine, scheme, actor=actor)
     return publish_evaluation(engine, year=year, scheme_id=scheme_id, snapshot=snap,

@@ -65,3 +65,7 @@ class Translator:
 
     def enum(self, field: str, value: str) -> str:
         return enum_label(self.lang, field, value)
+
+    def has(self, key: str) -> bool:
+        """Whether the catalogue has `key` (for labels of values that may be unknown, e.g. old audit actions)."""
+        return key in catalogue(self.lang)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import dupcheck as D
+from dashboard import importer
 from dashboard.national import FUNDINGS
 
 SUBMITTED, CHECKED, DECIDED = "submitted", "checked", "decided"
@@ -50,6 +51,9 @@ REQUEST_FIELDS = ("request_no", "applicant", "instrument_name", "class_code", "m
                   "key_specs", "quoted_price", "quotes", "funding", "justification", "expected_annual_hours",
                   "location", "submitted_date")
 REQUIRED_FIELDS = ("applicant", "instrument_name", "class_code", "quoted_price", "funding", "justification")
+# Fields kept as written (the others are looked up or must match a pattern): checked for control
+# characters always and, in imported files, for spreadsheet formulas (dashboard.importer.text_problem).
+FREE_TEXT_FIELDS = ("instrument_name", "model", "manufacturer", "key_specs", "quotes", "justification")
 DECISION_FIELDS = ("verdict", "reasons", "conditions", "reviewers", "decided_date")
 
 
@@ -96,7 +100,9 @@ class Reference:
         """The unit of an id or an exact Chinese or English name."""
         s = str(text).strip()
         ids = self.units["id"].astype(int)
-        if s.isdigit() and int(s) in set(ids):
+        # ASCII digits only ("²".isdigit() is true, int() refuses it) and no more than an id has
+        # (int() refuses a string of over 4,300 digits).
+        if s.isascii() and s.isdigit() and len(s) <= 18 and int(s) in set(ids):
             return int(s)
         hit = self.units[(self.units["name"].astype(str) == s) | (self.units["name_en"].fillna("").astype(str) == s)]
         return int(hit["id"].iloc[0]) if len(hit) else None
@@ -141,6 +147,8 @@ def _number(value) -> float | None:
         return float(value)
     import unicodedata
     s = unicodedata.normalize("NFKC", str(value)).replace(",", "").strip()
+    if "_" in s:  # float() reads "1_5" as 15; in a price that is a typing accident
+        return None
     try:
         return float(s)
     except ValueError:
@@ -194,6 +202,8 @@ def clean_request(raw: Mapping, ref: Reference, today: date, row: int | None = N
         value = _text(raw.get(f))
         if len(value) > limit:
             err(f, "too_long", value, limit)
+        elif importer.text_problem(value) == "bad_characters":
+            err(f, "bad_characters", value)
         out[f] = value
     code = _text(raw.get("class_code"))
     if code and (not CLASS_PATTERN.match(code) or not ref.class_known(code)):
@@ -234,6 +244,9 @@ def clean_request(raw: Mapping, ref: Reference, today: date, row: int | None = N
         day = _day(raw["submitted_date"])
         if day is None:
             err("submitted_date", "date", raw["submitted_date"])
+        elif day.year < importer.MIN_YEAR:
+            err("submitted_date", "too_old", raw["submitted_date"], importer.MIN_YEAR)
+            day = None
         elif day > today:
             err("submitted_date", "future_date", raw["submitted_date"], today.isoformat())
     out["submitted_date"] = day
@@ -301,6 +314,9 @@ def parse_request_table(frame: pd.DataFrame, ref: Reference, today: date, aliase
             continue
         clean, errs = clean_request(rec, ref, today, row=file_row)
         errors.extend(errs)
+        for f in FREE_TEXT_FIELDS:  # a formula cell reads as its formula text, not as its value
+            if importer.text_problem(clean[f]) == "formula":
+                errors.append(FieldError(f, "formula", clean[f][:80], file_row))
         no = clean["request_no"]
         if no and no in existing_nos:
             errors.append(FieldError("request_no", "request_no_taken", no, file_row))
@@ -317,8 +333,6 @@ def parse_request_table(frame: pd.DataFrame, ref: Reference, today: date, aliase
 def read_request_file(file_name: str, data: bytes) -> pd.DataFrame:
     """The first non-blank table of a CSV or XLSX file as text cells, indexed by file row
     number. Raises `dashboard.importer.FileReadError` when the file cannot be read."""
-    from dashboard import importer
-
     table = importer.read_grid(file_name, data)
     width = max([len(table.headers)] + [len(cells) for _, cells in table.rows])
     headers = list(table.headers) + [""] * (width - len(table.headers))
@@ -436,6 +450,8 @@ def clean_decision(raw: Mapping, submitted: date, today: date) -> tuple[dict, li
         value = _text(raw.get(f))
         if len(value) > limit:
             err(f, "too_long", value, limit)
+        elif importer.text_problem(value) == "bad_characters":
+            err(f, "bad_characters", value)
         out[f] = value
     for f in ("reasons", "reviewers"):
         if not out[f]:

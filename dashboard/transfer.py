@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from dashboard import auth
 from dashboard import exporter, importer
 from dashboard.i18n import Translator
 from dashboard.importer import CellError, FileReadError, ImportReference, ParsedFile
@@ -26,7 +27,7 @@ from models.services.imports import ImportCounts, ImportRejected, apply_import
 
 EXIT_OK, EXIT_INVALID_DATA, EXIT_USAGE = 0, 1, 2
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # national records carry Beijing wall-clock times
-CLI_ACTOR, WEB_ACTOR = "cli", "web"  # audit actors; no login yet
+CLI_ACTOR = "cli"  # audit actor of command-line imports (a trusted local process, dashboard.auth)
 
 
 @dataclass
@@ -63,11 +64,13 @@ def check_file(engine: Engine, kind: str, file_name: str, data: bytes) -> Import
 
 
 def import_file(
-    engine: Engine, kind: str, file_name: str, data: bytes, *, actor: str, dry_run: bool = False
+    engine: Engine, kind: str, file_name: str, data: bytes, *, actor, dry_run: bool = False
 ) -> ImportOutcome:
     """Read, validate and (unless dry_run or invalid) write a file. Raises FileReadError when the
     file cannot be read at all. A write the store refuses is rolled back and reported like a data
     error (on the header row: the database does not say which row), so every caller shows it."""
+    if not dry_run:
+        auth.require(actor, auth.DATA_IMPORT)  # refused before the file is even read
     parsed = importer.parse_file(kind, file_name, data, load_reference(engine))
     if not parsed.ok:
         return ImportOutcome(parsed, None, False)
@@ -179,7 +182,7 @@ def run_import(engine: Engine, args, t: Translator) -> int:
     path = Path(args.file)
     try:
         importer.file_format(path.name)
-        data = path.read_bytes()
+        data = importer.read_bounded(path)  # a file beyond the upload limit is not loaded
         outcome = import_file(engine, args.kind, path.name, data, actor=CLI_ACTOR, dry_run=args.dry_run)
     except FileReadError as exc:
         print(t("cli.import.unreadable", file=str(path), reason=reason(t, exc)), file=sys.stderr)

@@ -226,3 +226,23 @@ def duplicate_checks(engine: Engine, request_id: int | None = None) -> pd.DataFr
     if request_id is not None:
         stmt = stmt.where(C.request_id == int(request_id))
     return _frame(engine, stmt)
+
+
+def audit_entries(engine: Engine) -> pd.DataFrame:
+    """The audit trail (AuditEntry columns), newest first; `at` an aware UTC timestamp."""
+    A = T.AuditEntry
+    df = _frame(engine, select(A).order_by(A.at.desc(), A.id.desc()))
+    at = pd.to_datetime(df["at"])
+    df["at"] = at.dt.tz_localize("UTC") if at.dt.tz is None else at.dt.tz_convert("UTC")
+    return df
+
+
+def users(engine: Engine) -> pd.DataFrame:
+    """Accounts without their password hashes (id, username, display_name, email, role, active,
+    created_at, has_password), by username."""
+    U = T.User
+    df = _frame(engine, select(U.id, U.username, U.display_name, U.email, U.role, U.active, U.created_at,
+                               (U.password_hash != "").label("has_password")).order_by(U.username))
+    df["active"] = df["active"].astype(bool)
+    df["has_password"] = df["has_password"].astype(bool)
+    return df

@@ -247,6 +247,23 @@ class Scenario(SQLModel, table=True):
     created_by: str = ""
 
 
+class User(SQLModel, table=True):
+    """A person who signs in: role viewer / evaluator / reviewer / admin (dashboard.auth.ROLES).
+    password_hash is an Argon2id hash (empty for accounts that only sign in through OpenID
+    Connect, matched by email)."""
+
+    __tablename__ = "appuser"  # "user" is a reserved word in PostgreSQL
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=64)
+    display_name: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=254, index=True)
+    role: str = Field(max_length=16)
+    password_hash: str = Field(default="", max_length=256)
+    active: bool = True
+    created_at: datetime = Field(default_factory=_utc_now)
+
+
 class AuditEntry(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=_utc_now, index=True)
@@ -271,13 +288,13 @@ class Submission(SQLModel, table=True):
     submitted_at: Optional[datetime] = None  # aware (UTC); None: not reported
 
 
-# Review decisions and duplicate-check runs are evidence: once written they are never changed or
-# deleted through the ORM (a new decision supersedes; the demo's bulk replace bypasses this on
+# Review decisions, duplicate-check runs and audit entries are evidence: once written they are
+# never changed or deleted through the ORM (a new decision supersedes; the demo's bulk replace bypasses this on
 # purpose, as it empties the whole store).
 def _refuse_change(mapper, connection, target) -> None:
     raise PermissionError(f"{type(target).__name__} {target.id} is immutable once recorded")
 
 
-for _model in (ReviewDecision, DuplicateCheck):
+for _model in (ReviewDecision, DuplicateCheck, AuditEntry):
     event.listen(_model, "before_update", _refuse_change)
     event.listen(_model, "before_delete", _refuse_change)

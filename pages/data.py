@@ -5,9 +5,11 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import transfer
+from dashboard import auth, transfer
+from dashboard.formatting import md_text
 from dashboard.importer import FileReadError, preview_frame
 from dashboard.national import RECORD_KINDS
+from dashboard.ui.auth_view import denied
 from dashboard.ui.context import page_context, widget_key
 
 MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -33,6 +35,9 @@ for column, (label, fmt, file_name, make) in zip(st.columns(len(downloads)), dow
     column.download_button(t(label), data=make, file_name=file_name, mime=MIME[fmt], on_click="ignore")
 
 st.subheader(t("data.upload.header"))
+if not ctx.actor.can(auth.DATA_IMPORT):
+    denied(t, auth.DATA_IMPORT)
+    st.stop()
 upload = st.file_uploader(
     t("data.upload.label"), type=list(MIME), help=t("data.upload.help"), key=f"data_upload_{kind}"
 )
@@ -41,7 +46,7 @@ if upload is not None:
         outcome = transfer.check_file(ctx.engine, kind, upload.name, upload.getvalue())
     except FileReadError as exc:
         outcome = None
-        st.error(t("data.unreadable", reason=transfer.reason(t, exc)))
+        st.error(t("data.unreadable", reason=md_text(transfer.reason(t, exc))))  # names the file or its sheets
     if outcome is not None:
         parsed = outcome.parsed
         st.caption(t("data.preview", rows=len(parsed.rows)))
@@ -55,7 +60,7 @@ if upload is not None:
             st.info(t("data.valid_summary", rows=len(parsed.rows), inserted=c.inserted, updated=c.updated,
                       unchanged=c.unchanged))
             if st.button(t("data.import_button"), type="primary", key=f"data_import_{kind}"):
-                done = transfer.import_file(ctx.engine, kind, upload.name, upload.getvalue(), actor=transfer.WEB_ACTOR)
+                done = transfer.import_file(ctx.engine, kind, upload.name, upload.getvalue(), actor=ctx.actor)
                 if not done.ok:  # the store changed since the check above
                     st.error(t("data.nothing_imported", count=len(done.parsed.errors)))
                 elif done.written:

@@ -8,6 +8,9 @@ import streamlit.testing.v1.app_test as app_test_module
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from dashboard.auth import Actor
+from dashboard.ui.context import ACTOR_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 ENTRY = str(ROOT / "streamlit_app.py")
 
@@ -23,15 +26,19 @@ class _NavigationPagesManager(PagesManager):
         PagesManager.uses_pages_directory = False
 
 
-def open_app(monkeypatch, db_url: str, page: str | None = None, lang: str | None = None, timeout: float = 60) -> AppTest:
+def open_app(monkeypatch, db_url: str, page: str | None = None, lang: str | None = None, timeout: float = 60,
+             role: str | None = "admin") -> AppTest:
     """Run the app on the store at `db_url`, optionally switch to `page` (e.g. "pages/registry.py")
-    and language; returns the AppTest after the run."""
+    and language; returns the AppTest after the run. The session acts as a signed-in person of
+    `role` (default the administrator, who may do everything); role None is the read-only visitor."""
     monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.chdir(ROOT)
     at = AppTest.from_file(ENTRY, default_timeout=timeout)
     if lang is not None:
         at.session_state["lang"] = lang
+    if role is not None:
+        at.session_state[ACTOR_KEY] = Actor(name=f"test-{role}", role=role)
     at.run()
     if page is not None:
         at.switch_page(page)

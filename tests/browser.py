@@ -92,3 +92,29 @@ def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
         page.wait_for_timeout(500)
         if page.evaluate(idle):
             return
+
+
+def add_account(db_url: str, username: str = "admin", password: str = "browser-admin", role: str = "admin") -> None:
+    """An account in the store at `db_url` (schema created when missing), for tests that sign in."""
+    from models.db import init_store, make_engine
+    from models.services.users import create_user
+
+    eng = make_engine(db_url)
+    try:
+        init_store(eng)
+        create_user(eng, username, role, password, actor="test")
+    finally:
+        eng.dispose()
+
+
+def sign_in(page, username: str = "admin", password: str = "browser-admin") -> None:
+    """Sign in through the sidebar form of the page's current session (a reload starts a new
+    session, which is signed out again)."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("登录", exact=True).or_(sidebar.get_by_text("Sign in", exact=True)).first.click()
+    sidebar.locator('input[type="text"]').last.fill(username)
+    sidebar.locator('input[type="password"]').fill(password)
+    sidebar.get_by_role("button", name="登录").or_(sidebar.get_by_role("button", name="Sign in")).first.click()
+    sidebar.get_by_role("button", name="退出登录").or_(sidebar.get_by_role("button", name="Sign out")).first \
+        .wait_for(timeout=90_000)  # Argon2 verification and the rerun take a moment on a busy machine
+    wait_until_idle(page)

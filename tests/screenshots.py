@@ -1,7 +1,9 @@
 """Regenerate the README screenshots: `python -m tests.screenshots [--out docs/screenshots]`.
 
 Starts the app on a fresh SQLite store (so the first start loads the demo data, as for a new
-user), opens each page in headless Chromium in Chinese and English, and saves PNG files.
+user) with one administrator account, opens each page in headless Chromium in Chinese and
+English — signed in as that administrator, so the write controls show, except the shots marked
+read-only — and saves PNG files.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from tests.browser import ROOT, browser_page, running_app, wait_until_idle
+from tests.browser import ROOT, add_account, browser_page, running_app, sign_in, wait_until_idle
 
 SHOTS = (
     # (file stem, URL path, language)
@@ -34,7 +36,11 @@ SHOTS = (
     ("report-en", "report", "en"),
     ("data-zh", "data", "zh"),
     ("data-en", "data", "en"),
+    ("audit-zh", "audit", "zh"),
+    ("audit-en", "audit", "en"),
+    ("readonly-zh", "purchases", "zh"),  # a visitor who has not signed in
 )
+READ_ONLY = {"readonly-zh"}
 
 
 def take(out: Path, db_url: str | None = None, only: str | None = None) -> list[Path]:
@@ -44,11 +50,18 @@ def take(out: Path, db_url: str | None = None, only: str | None = None) -> list[
     saved = []
     with tempfile.TemporaryDirectory() as tmp:
         url = db_url or f"sqlite:///{Path(tmp) / 'screens.sqlite'}"
+        if db_url is None:
+            add_account(url, "admin", "screenshot-admin")
         with running_app(url, startup_timeout=300) as app, browser_page(width=1440, height=1500) as page:
             for stem, path, lang in shots:
-                page.goto(f"{app}/{path}")
+                page.goto(f"{app}/")
                 # The year picker appears once the store has data (after the first-start demo load).
                 page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').wait_for(timeout=300_000)
+                wait_until_idle(page, timeout_ms=180_000)
+                if stem not in READ_ONLY and db_url is None:
+                    sign_in(page, "admin", "screenshot-admin")  # a reload signs out: sign in, then navigate
+                page.goto(f"{app}/{path}") if stem in READ_ONLY else \
+                    page.locator('[data-testid="stSidebarNav"] a[href$="/' + path + '"]').first.click()
                 wait_until_idle(page, timeout_ms=180_000)
                 if lang == "en":
                     page.locator('[data-testid="stSidebar"]').get_by_text("English").click()

@@ -5,7 +5,7 @@ import pytest
 
 from models import queries
 from models.db import init_store, make_engine
-from tests.browser import browser_page, chromium_available, running_app, wait_until_idle
+from tests.browser import add_account, browser_page, chromium_available, running_app, sign_in, wait_until_idle
 from tests.factories import small_registry
 
 pytestmark = [
@@ -22,6 +22,7 @@ def store_url(tmp_path_factory):
     init_store(eng)
     small_registry(eng)
     eng.dispose()
+    add_account(url)
     return url
 
 
@@ -74,6 +75,7 @@ def test_upload_with_an_error_shows_the_error_table_and_writes_nothing(app_url, 
     with browser_page() as page:
         page.goto(f"{app_url}/data")
         wait_until_idle(page)
+        sign_in(page)  # imports are for administrators
         page.locator('input[type="file"]').set_input_files(str(bad))
         main = page.locator('[data-testid="stMain"]')
         main.get_by_text("未导入任何数据", exact=False).first.wait_for()
@@ -98,6 +100,7 @@ def demo_app(tmp_path_factory):
     init_store(eng)
     load_demo(eng, instruments=80)
     eng.dispose()
+    add_account(url)
     with running_app(url) as app:
         yield app, url
 
@@ -107,6 +110,7 @@ def test_evaluation_robustness_chart_and_publication(demo_app):
     with browser_page() as page:
         page.goto(f"{app}/evaluation")
         wait_until_idle(page)
+        sign_in(page)  # publishing is for administrators
         page.get_by_role("tab", name="稳健性检验").click()
         page.get_by_role("button", name="运行模拟").click()
         wait_until_idle(page)

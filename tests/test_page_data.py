@@ -77,7 +77,7 @@ def test_upload_with_errors_shows_the_error_table_and_writes_nothing(monkeypatch
         [3, "有效机时", "700", "超过当月小时数（672）"],
         [4, "所在单位仪器内部编码", "NOPE", "单位“额济纳旗气象站”下没有该内部编码的仪器，请先导入仪器"],
     ]
-    assert not at.button  # no import button for a bad file
+    assert not at.main.button  # no import button for a bad file
     assert (count_rows(eng, T.UsageMonthly), data_revision(eng)) == (usage_before, revision)
 
     # The same errors in English after a language switch.
@@ -102,7 +102,7 @@ def test_upload_that_imports_shows_counts_and_writes(monkeypatch, db_url):
     assert at.info[0].value == "Validation passed: 3 rows. Importing will insert 2, update 0 and leave 1 unchanged."
     assert count_rows(eng, T.UsageMonthly) == 48  # nothing written by the check
 
-    at.button[0].click().run()
+    at.main.button[0].click().run()
     assert not at.exception
     assert at.success[0].value == "Imported: 2 inserted, 0 updated, 1 unchanged."
     with Session(eng) as s:
@@ -110,7 +110,7 @@ def test_upload_that_imports_shows_counts_and_writes(monkeypatch, db_url):
         audit = s.exec(select(T.AuditEntry)).one()
     assert [(u.instrument_id, u.effective_hours, u.external_hours) for u in jan] == [
         (ids["hplc"], 90.0, 30.0), (ids["radar"], 55.0, 0.0)]
-    assert (audit.action, audit.actor) == ("import.usage", "web")
+    assert (audit.action, audit.actor) == ("import.usage", "test-admin")  # the signed-in person
     assert count_rows(eng, T.Submission) == 3  # two unit-months of unit 1, one of unit 2
 
 

@@ -301,7 +301,7 @@ def test_year_without_rated_units_says_why(monkeypatch, db_url):
     unrated = frame_with(at, "原因")
     assert list(unrated["单位名称"]) == ["单台套研究所", "单台套检测站"]
     assert set(unrated["原因"]) == {"在评仪器少于 2 台套，不参加排名"}
-    assert not at.get("tab") and not at.button
+    assert not at.get("tab") and not at.main.button
 
 
 def test_a_unit_with_one_instrument_is_listed_apart(monkeypatch, db_url):

@@ -78,7 +78,7 @@ def test_headline_downloads_and_preview_in_chinese(monkeypatch, db_url, download
     _store(db_url)
     at = open_app(monkeypatch, db_url, page=PAGE)
     assert at.title[0].value == "普查与年报"
-    assert at.caption[0].value.startswith("2025 年度")
+    assert at.main.caption[0].value.startswith("2025 年度")
     assert metrics(at) == {"仪器数量": "3", "仪器原值合计": "318万元", "开放率": "33.3%", "利用率": "56.7%",
                            "对外服务机时": "480 小时", "低效运行仪器": "2"}
     deltas = {m.label: m.delta for m in at.metric}

@@ -5,7 +5,7 @@ import pytest
 
 from models import queries
 from models.db import init_store, make_engine
-from tests.browser import browser_page, chromium_available, running_app, wait_until_idle
+from tests.browser import add_account, browser_page, chromium_available, running_app, sign_in, wait_until_idle
 from tests.factories import small_registry
 
 pytestmark = [
@@ -32,12 +32,14 @@ def test_import_is_all_or_nothing_in_the_browser(tmp_path):
     init_store(eng)
     small_registry(eng)
     eng.dispose()
+    add_account(url, "zhao", "review-password", "reviewer")
     bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
     bad.write_text(HEADER + GOOD + BAD, encoding="utf-8")
     good.write_text(HEADER + GOOD + BAD.replace("三十万", "300000"), encoding="utf-8")
     with running_app(url) as app, browser_page() as page:
         page.goto(f"{app}/purchases")
         wait_until_idle(page)
+        sign_in(page, "zhao", "review-password")
         main = page.locator('[data-testid="stMain"]')
         main.get_by_role("tab", name="批量导入").click()
         page.locator('input[type="file"]').set_input_files(str(bad))
@@ -46,7 +48,7 @@ def test_import_is_all_or_nothing_in_the_browser(tmp_path):
         main.get_by_text("有 1 处错误，未导入任何申请", exact=False).first.wait_for()
         wait_until_idle(page)
         page.screenshot(path=str(tmp_path / "import-error.png"))
-        assert main.locator('[data-testid="stDataFrame"]').count() >= 1  # the error table (a canvas grid)
+        main.locator('[data-testid="stDataFrame"]').first.wait_for()  # the error table (a canvas grid)
         assert _requests(url).empty
 
         page.locator('input[type="file"]').set_input_files(str(good))

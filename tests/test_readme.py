@@ -27,7 +27,7 @@ def test_every_layout_column_is_documented_with_its_header_and_key():
 
 
 def test_every_cli_command_is_documented():
-    for command in ("init", "demo", "import", "export", "evaluate", "report", "bench", "dupcheck"):
+    for command in ("init", "demo", "import", "export", "evaluate", "report", "bench", "dupcheck", "backup", "restore", "user"):
         assert f"python -m dashboard {command}" in README
 
 

@@ -91,7 +91,7 @@ def test_same_name_saves_a_new_version_and_newest_wins_by_name(engine):
     assert listed["id"].tolist() == [other, second, first]  # newest first
     assert listed["name"].tolist() == ["方案丙", "方案乙", "方案乙"]
     assert listed["note"].tolist() == ["", "第二版", "第一版"]
-    assert listed["created_by"].tolist() == ["", "b", "a"]
+    assert listed["created_by"].tolist() == ["system", "b", "a"]  # no name given: the trusted local process
     assert str(listed["created_at"].dt.tz) == "UTC"
 
 

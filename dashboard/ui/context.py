@@ -12,11 +12,13 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.runtime.pages_manager import PagesManager
 
+from dashboard.auth import ANONYMOUS_ACTOR, Actor
 from dashboard.i18n import DEFAULT_LANGUAGE, Translator
 from models import db, queries
 
 LANG_KEY = "lang"
 YEAR_KEY = "year"
+ACTOR_KEY = "auth_actor"  # the signed-in dashboard.auth.Actor (absent: read-only visitor)
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,6 +38,11 @@ class PageContext:
     year: int | None
     engine: Engine
     revision: int
+    actor: Actor = ANONYMOUS_ACTOR  # who acts: passed to every write service, which checks the role
+
+
+def current_actor() -> Actor:
+    return st.session_state.get(ACTOR_KEY, ANONYMOUS_ACTOR)
 
 
 def current_lang() -> str:
@@ -89,6 +96,7 @@ def page_context() -> PageContext:
         year=st.session_state.get(YEAR_KEY),
         engine=engine,
         revision=db.data_revision(engine),
+        actor=current_actor(),
     )
 
 

@@ -14,10 +14,11 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from dashboard import evaluation, indicators, publication, scoring, weighting
+from dashboard import auth, evaluation, indicators, publication, scoring, weighting
 from dashboard.i18n import Translator
 from dashboard.scheme import AGGREGATIONS, GRADE_MODES, GROUP_IDS, METHODS, GradeRule, Scheme
 from dashboard import formatting as fmt
+from dashboard.ui.auth_view import denied
 from dashboard.ui.context import PageContext, read, widget_key
 from dashboard.ui.evaluation_frames import (
     AHP_PAIRS, SAATY_LABELS, WeightChoice, ahp_frame, ahp_result, baseline_table, build_scheme,
@@ -38,7 +39,6 @@ FOURTH_LABELS = ("较差", "不合格")  # national name / Inner Mongolia name o
 MC_SEED = 2016  # fixed, so a Monte Carlo run can be repeated and quoted
 MC_DEFAULT_N, MC_DEFAULT_NOISE = 1000, 0.25
 PREVIEW_ROWS = 30
-PUBLISH_ACTOR = "evaluation page"  # audit actor of a publication or scheme version made in the app
 
 
 # ------------------------------------------------------------------------------------ controls
@@ -271,7 +271,7 @@ def scheme_versions(ctx: PageContext) -> pd.DataFrame:
     return _schemes(_url(ctx), ctx.revision)
 
 
-def store_scheme_version(engine: Engine, scheme: Scheme) -> tuple[int, bool]:
+def store_scheme_version(engine: Engine, scheme: Scheme, actor) -> tuple[int, bool]:
     """(version, stored): `scheme` saved as the next version of its name, its definition carrying
     that number. Nothing is stored when it is already the scheme in force (the latest stored
     version) apart from the number; an older version's settings are stored again as a new one,
@@ -282,7 +282,7 @@ def store_scheme_version(engine: Engine, scheme: Scheme) -> tuple[int, bool]:
         return int(stored["version"].iloc[0]), False
     same_name = stored.loc[stored["name"] == scheme.name, "version"]
     version = int(same_name.max()) + 1 if len(same_name) else 1
-    save_scheme(engine, replace(scheme, version=version), actor=PUBLISH_ACTOR)
+    save_scheme(engine, replace(scheme, version=version), actor=actor)
     return version, True
 
 
@@ -324,6 +324,9 @@ def show_scheme_save(ctx: PageContext, choice: WeightChoice) -> None:
     publishing; the stored version becomes the scheme the page starts from."""
     t = ctx.t
     st.markdown(f"**{t('evaluation.scheme_save.title')}**")
+    if not ctx.actor.can(auth.SCHEME_SAVE):
+        denied(t, auth.SCHEME_SAVE)
+        return
     st.caption(t("evaluation.scheme_save.intro"))
     name = st.text_input(t("evaluation.scheme_save.name"), key=_default("eval_scheme_name", choice.scheme.name),
                          max_chars=200).strip()
@@ -334,9 +337,9 @@ def show_scheme_save(ctx: PageContext, choice: WeightChoice) -> None:
     if st.button(t("evaluation.scheme_save.button"), key="eval_scheme_save", icon=":material/save:",
                  disabled=not (choice.applied and name)):
         scheme = replace(fixed_weight_scheme(choice.scheme, choice.weights), name=name)
-        version, created = store_scheme_version(ctx.engine, scheme)
+        version, created = store_scheme_version(ctx.engine, scheme, ctx.actor)
         key = "evaluation.scheme_save.done" if created else "evaluation.scheme_save.same"
-        st.session_state["eval_scheme_saved"] = (created, t(key, name=name, version=version))
+        st.session_state["eval_scheme_saved"] = (created, t(key, name=fmt.md_text(name), version=version))
         st.session_state["eval_scheme_reseed"] = created
         st.rerun()  # the store changed: the new revision reads the new scheme in force
     if "eval_scheme_saved" in st.session_state:
@@ -526,23 +529,10 @@ def show_publication(ctx: PageContext, year: int, choice: WeightChoice, result: 
     download the public notice of the live or the published ranking."""
     t = ctx.t
     st.markdown(t("evaluation.publish.intro", year=year))
-    if st.session_state.pop("eval_published_reset", False):  # untick after a publication
-        st.session_state[widget_key("eval_publish_confirm")] = False
-    confirmed = st.checkbox(t("evaluation.publish.confirm", year=year), key=widget_key("eval_publish_confirm"),
-                            disabled=not choice.applied)
-    if not choice.applied:
-        st.caption(t("evaluation.publish.not_applied"))
-    if st.button(t("evaluation.publish.button"), key="eval_publish", type="primary", icon=":material/publish:",
-                 disabled=not (confirmed and choice.applied)):
-        done = evaluation.publish(ctx.engine, year, choice.scheme, result, table, actor=PUBLISH_ACTOR)
-        pubs = E.published_evaluations(ctx.engine, year)
-        fingerprint = pubs.loc[pubs["id"] == done.id, "fingerprint"].iloc[0]
-        key = "evaluation.publish.done" if done.created else "evaluation.publish.same"
-        st.session_state["eval_published"] = t(key, id=done.id, fingerprint=fingerprint)
-        st.session_state["eval_published_reset"] = True
-        st.rerun()  # the store changed: read the new revision (publications, baseline)
-    if "eval_published" in st.session_state:
-        st.success(st.session_state.pop("eval_published"))
+    if ctx.actor.can(auth.PUBLISH):
+        _publish_controls(ctx, year, choice, result, table)
+    else:
+        denied(t, auth.PUBLISH)
 
     pubs = publications(ctx, year)
     st.markdown(f"**{t('evaluation.publications.title', year=year)}**")
@@ -570,6 +560,29 @@ def show_publication(ctx: PageContext, year: int, choice: WeightChoice, result: 
     st.caption(t("evaluation.notice.fingerprint", fingerprint=snap["fingerprint"]))
 
 
+def _publish_controls(ctx: PageContext, year: int, choice: WeightChoice, result: scoring.EvaluationResult,
+                      table: indicators.IndicatorTable) -> None:
+    """The confirmation and the publish button (for those who may publish)."""
+    t = ctx.t
+    if st.session_state.pop("eval_published_reset", False):  # untick after a publication
+        st.session_state[widget_key("eval_publish_confirm")] = False
+    confirmed = st.checkbox(t("evaluation.publish.confirm", year=year), key=widget_key("eval_publish_confirm"),
+                            disabled=not choice.applied)
+    if not choice.applied:
+        st.caption(t("evaluation.publish.not_applied"))
+    if st.button(t("evaluation.publish.button"), key="eval_publish", type="primary", icon=":material/publish:",
+                 disabled=not (confirmed and choice.applied)):
+        done = evaluation.publish(ctx.engine, year, choice.scheme, result, table, actor=ctx.actor)
+        pubs = E.published_evaluations(ctx.engine, year)
+        fingerprint = pubs.loc[pubs["id"] == done.id, "fingerprint"].iloc[0]
+        key = "evaluation.publish.done" if done.created else "evaluation.publish.same"
+        st.session_state["eval_published"] = t(key, id=done.id, fingerprint=fingerprint)
+        st.session_state["eval_published_reset"] = True
+        st.rerun()  # the store changed: read the new revision (publications, baseline)
+    if "eval_published" in st.session_state:
+        st.success(st.session_state.pop("eval_published"))
+
+
 def show_verification(ctx: PageContext, pub_id: int) -> None:
     """Recompute the latest publication from the store and say whether it is identical."""
     t = ctx.t
@@ -578,7 +591,7 @@ def show_verification(ctx: PageContext, pub_id: int) -> None:
     if outcome.same:
         st.success(t("evaluation.verify.same", id=pub_id, fingerprint=outcome.published_fingerprint))
         return
-    changed = ", ".join(str(n) for n in outcome.differences["name"]) or fmt.MISSING
+    changed = ", ".join(fmt.md_text(n) for n in outcome.differences["name"]) or fmt.MISSING
     st.warning(t("evaluation.verify.differs", id=pub_id, count=len(outcome.differences), units=changed))
     if outcome.data_changed:
         st.caption(t("evaluation.verify.data_changed"))

@@ -37,7 +37,6 @@ from dashboard.ui.labels import localised
 # ------------------------------------------------------------------------------------ defaults
 DEFAULT_POOL_CNY = 2_000_000.0  # [I] the page's starting reward pool (no official figure found)
 DEFAULT_MARGIN = 3.0  # points either side of a line that count as "near the boundary"
-ACTOR = "incentives page"  # audit actor of a scenario saved from the page
 MAX_COMPARED = 3
 GRADE_CHOICES = SC.GRADE_LABELS  # 优秀, 良好, 合格, 较差, 不合格
 PRIMARY, ACCENT, WARN = "#1f6f8b", "#d9822b", "#b23b3b"

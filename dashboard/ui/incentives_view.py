@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard import auth
 from dashboard import formatting as fmt
 from dashboard import quality, utilisation
 from dashboard import incentives as I
@@ -30,6 +31,7 @@ from dashboard.national import CLIENT_KINDS
 from dashboard.scheme import GROUP_IDS, Scheme
 from dashboard.ui import evaluation_view
 from dashboard.ui import incentives_frames as F
+from dashboard.ui.auth_view import denied
 from dashboard.ui.context import PageContext, read, widget_key
 from dashboard.ui.evaluation_frames import group_name, table_height
 from models import db
@@ -142,7 +144,7 @@ def _apply_scenario(ctx: PageContext, scheme: Scheme, scenario_id: int) -> None:
     put_controls(state)
     st.session_state[LOADED] = {"id": saved.id, "name": saved.name, "note": saved.note, "state": state}
     st.query_params[LINK_PARAM] = str(saved.id)
-    _flash("success", t("incentives.scenario.loaded", id=saved.id, name=saved.name))
+    _flash("success", t("incentives.scenario.loaded", id=saved.id, name=fmt.md_text(saved.name)))
 
 
 def _load_clicked(ctx: PageContext, scheme: Scheme) -> None:
@@ -449,7 +451,7 @@ def show_sanctions(o: SC.ScenarioOutcome, instruments: pd.DataFrame, t: Translat
         st.info(t("sanctions.none"), icon=":material/verified:")
         return
     st.caption(t("sanctions.list.caption", count=len(frame), year=o.year, next_year=o.year + 1))
-    st.table(frame, hide_index=True)  # a static table: the evidence is text and must wrap
+    st.table(frame.map(fmt.md_text), hide_index=True)  # a static table: the evidence is text and must wrap
 
 
 def show_purchase_flags(o: SC.ScenarioOutcome, requests: pd.DataFrame, t: Translator) -> None:
@@ -535,9 +537,9 @@ def show_scenario_bar(ctx: PageContext, scheme: Scheme, state: dict[str, Any] | 
             if loaded:
                 changed = state is not None and F.changed_from(state, loaded["state"])
                 key = "incentives.scenario.status_changed" if changed else "incentives.scenario.status"
-                st.markdown(t(key, id=loaded["id"], name=loaded["name"]))
+                st.markdown(t(key, id=loaded["id"], name=fmt.md_text(loaded["name"])))
                 if loaded.get("note"):
-                    st.caption(t("incentives.scenario.note", note=loaded["note"]))
+                    st.caption(t("incentives.scenario.note", note=fmt.md_text(loaded["note"])))
             else:
                 st.markdown(t("incentives.scenario.status_defaults"))
         ids = [int(i) for i in saved["id"]]
@@ -557,7 +559,7 @@ def _save(ctx: PageContext, params: SC.ScenarioParams, state: dict[str, Any]) ->
     name = st.session_state.get(_k(SAVE_NAME), "")
     note = st.session_state.get(_k(SAVE_NOTE), "")
     try:
-        new_id = store.save_scenario(ctx.engine, name, note, params, actor=F.ACTOR)
+        new_id = store.save_scenario(ctx.engine, name, note, params, actor=ctx.actor)
     except SC.ScenarioError as exc:
         st.session_state["inc_save_error"] = exc.message(t)
         return
@@ -565,12 +567,15 @@ def _save(ctx: PageContext, params: SC.ScenarioParams, state: dict[str, Any]) ->
     st.session_state[LOADED] = {"id": new_id, "name": name.strip(), "note": (note or "").strip(), "state": state}
     st.session_state[LINK_DONE] = str(new_id)
     st.query_params[LINK_PARAM] = str(new_id)
-    _flash("success", t("incentives.scenario.saved", id=new_id, name=name.strip()))
+    _flash("success", t("incentives.scenario.saved", id=new_id, name=fmt.md_text(name.strip())))
 
 
 def show_save(ctx: PageContext, params: SC.ScenarioParams | None, state: dict[str, Any]) -> None:
     t = ctx.t
     st.markdown(f"**{t('incentives.scenario.save.title')}**")
+    if not ctx.actor.can(auth.SCENARIO_SAVE):
+        denied(t, auth.SCENARIO_SAVE)
+        return
     st.text_input(t("incentives.scenario.save.name"), key=_k(SAVE_NAME), max_chars=store.NAME_MAX,
                   placeholder=t("incentives.scenario.save.name.placeholder"))
     st.text_area(t("incentives.scenario.save.note"), key=_k(SAVE_NOTE), max_chars=store.NOTE_MAX, height=90)

@@ -13,6 +13,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from dashboard import auth
 from dashboard import dupcheck as D
 from dashboard import formatting as fmt
 from dashboard import purchases as PR
@@ -21,11 +22,11 @@ from dashboard import sanctions as S
 from dashboard.i18n import LANGUAGES, Translator, catalogue
 from dashboard.national import FUNDINGS
 from dashboard.review_opinion import render_opinion
+from dashboard.ui.auth_view import denied
 from dashboard.ui.context import PageContext, read, widget_key
 from dashboard.ui.labels import localised
 from models.services import purchases as SP
 
-ACTOR = "web"  # audit actor until sign-in exists
 SELECTED = "pr_selected"  # session: id of the request shown in the review tab
 SELECT_NEXT = "pr_select_next"  # session: a request to show on the next run (set after the picker ran)
 FLASH = "pr_flash"  # session: (kind, text) shown once after a rerun
@@ -58,7 +59,8 @@ def error_lines(errors, t: Translator) -> list[str]:
     for e in errors:
         field = t(f"purchases.field.{e.field}") if e.field in PR.REQUEST_FIELDS + PR.DECISION_FIELDS \
             else t(f"purchases.subject.{e.field}")
-        text = t("purchases.err.line", field=field, reason=t(f"purchases.err.{e.code}", **e.params()))
+        params = {**e.params(), "value": fmt.md_text(e.value)}  # shown in st.error: Markdown
+        text = t("purchases.err.line", field=field, reason=t(f"purchases.err.{e.code}", **params))
         out.append(t("purchases.err.row_prefix", row=e.row, text=text) if e.row is not None else text)
     return out
 
@@ -144,14 +146,14 @@ def request_facts(row: dict, t: Translator) -> pd.DataFrame:
 
 
 def show_request(row: dict, t: Translator) -> None:
-    st.subheader(t("purchases.request_heading", no=row["request_no"], name=row["instrument_name"]))
+    st.subheader(t("purchases.request_heading", no=fmt.md_text(row["request_no"]), name=fmt.md_text(row["instrument_name"])))
     c1, c2, c3 = st.columns(3)
     c1.metric(t("purchases.metric.status"), t(f"purchases.status.{row['status']}"), border=True)
     c2.metric(t("purchases.metric.price"), fmt.money(row["quoted_price"], t), border=True)
     tier = D.tier_of(row["quoted_price"])
     c3.metric(t("purchases.metric.tier"), t(f"purchases.tier_short.{tier}"), help=t(f"dupcheck.tier.{tier}"), border=True)
     with st.expander(t("purchases.request_details"), icon=":material/description:"):
-        st.table(request_facts(row, t), hide_index=True)
+        st.table(request_facts(row, t).map(fmt.md_text), hide_index=True)  # st.table renders Markdown
 
 
 # ------------------------------------------------------------------------------------ check
@@ -201,7 +203,7 @@ def run_check_clicked(ctx: PageContext, request_id: int, review: D.ReviewRules) 
     t = ctx.t
     with st.spinner(t("purchases.check.running")):
         restricted, _ = restrictions(ctx)
-        run = SP.run_check(ctx.engine, request_id, actor=ACTOR, restricted=restricted, review=review, on_date=today())
+        run = SP.run_check(ctx.engine, request_id, actor=ctx.actor, restricted=restricted, review=review, on_date=today())
     flash("success", t("purchases.check.done", verdict=t(f"dupcheck.verdict.{run.recommendation.verdict}"),
                        n=len(run.recommendation.matches)))
 
@@ -255,7 +257,7 @@ def show_check(check: dict | None, row: dict, t: Translator) -> None:
         st.info(t("purchases.check.none"), icon=":material/info:")
         return
     years = check.get("years") or []
-    st.caption(t("purchases.check.meta", at=beijing(check["checked_at"]), by=check["checked_by"],
+    st.caption(t("purchases.check.meta", at=beijing(check["checked_at"]), by=fmt.md_text(check["checked_by"]),
                  years=f"{years[0]}–{years[-1]}" if years else fmt.MISSING, n=len(check["matches"])))
     verdict = check["verdict"]
     box = {D.PASS: st.success, D.ADJUST: st.warning, D.REJECT: st.error}[verdict]
@@ -298,6 +300,9 @@ def decision_history(decisions: pd.DataFrame, t: Translator) -> pd.DataFrame:
 def decision_form(ctx: PageContext, row: dict, check: dict | None) -> None:
     t = ctx.t
     st.markdown(f"#### {t('purchases.dec.heading')}")
+    if not ctx.actor.can(auth.PURCHASE_DECIDE):
+        denied(t, auth.PURCHASE_DECIDE)
+        return
     if row["status"] == PR.SUBMITTED:
         st.info(t("purchases.dec.needs_check"), icon=":material/info:")
         return
@@ -324,7 +329,7 @@ def decision_form(ctx: PageContext, row: dict, check: dict | None) -> None:
             raw = {"verdict": verdict, "reasons": reasons, "conditions": conditions, "reviewers": reviewers,
                    "decided_date": day}
             try:
-                new_id = SP.record_decision(ctx.engine, int(row["id"]), raw, actor=ACTOR, today=today())
+                new_id = SP.record_decision(ctx.engine, int(row["id"]), raw, actor=ctx.actor, today=today())
             except PR.ReviewError as exc:
                 show_errors(exc.errors, t)
                 return
@@ -361,10 +366,11 @@ def review_tab(ctx: PageContext, requests: pd.DataFrame, decisions: pd.DataFrame
                  column_config={t("purchases.col.price"): st.column_config.NumberColumn(format="%.2f")})
     row = pick_request(requests, t)
     show_request(row, t)
-    review = read_review_rules(t)
-    st.button(t("purchases.check.run"), type="primary" if row["status"] == PR.SUBMITTED else "secondary",
-              icon=":material/manage_search:", on_click=run_check_clicked, args=(ctx, int(row["id"]), review),
-              key=f"pr_run_{row['id']}")
+    if ctx.actor.can(auth.PURCHASE_CHECK):
+        review = read_review_rules(t)
+        st.button(t("purchases.check.run"), type="primary" if row["status"] == PR.SUBMITTED else "secondary",
+                  icon=":material/manage_search:", on_click=run_check_clicked, args=(ctx, int(row["id"]), review),
+                  key=f"pr_run_{row['id']}")
     check = PR.latest_check(checks, int(row["id"]))
     show_check(check, row, t)
     own = decisions[decisions["request_id"] == row["id"]]
@@ -384,6 +390,9 @@ def _clear_new_form() -> None:
 
 def new_request_tab(ctx: PageContext) -> None:
     t = ctx.t
+    if not ctx.actor.can(auth.PURCHASE_ENTER):
+        denied(t, auth.PURCHASE_ENTER)
+        return
     _clear_new_form()
     units = read(ctx, "units")
     if units.empty:
@@ -436,7 +445,7 @@ def new_request_tab(ctx: PageContext) -> None:
            "justification": justification, "expected_annual_hours": hours, "location": location,
            "submitted_date": day}
     try:
-        new_id, number = SP.submit_request(ctx.engine, raw, actor=ACTOR, today=today())
+        new_id, number = SP.submit_request(ctx.engine, raw, actor=ctx.actor, today=today())
     except PR.ReviewError as exc:
         show_errors(exc.errors, t)
         return
@@ -472,6 +481,9 @@ def import_tab(ctx: PageContext) -> None:
     from dashboard.transfer import reason
 
     t = ctx.t
+    if not ctx.actor.can(auth.PURCHASE_ENTER):
+        denied(t, auth.PURCHASE_ENTER)
+        return
     st.caption(t("purchases.import.caption"))
     st.download_button(t("purchases.import.template"), template_csv(t), file_name=t("purchases.import.template_file"),
                        mime="text/csv", icon=":material/download:")
@@ -483,13 +495,14 @@ def import_tab(ctx: PageContext) -> None:
     try:
         frame = PR.read_request_file(upload.name, upload.getvalue())
         with st.spinner(t("purchases.import.running")):
-            done = SP.import_requests(ctx.engine, frame, actor=ACTOR, today=today(), aliases=aliases(),
+            done = SP.import_requests(ctx.engine, frame, actor=ctx.actor, today=today(), aliases=aliases(),
                                       source=upload.name)
     except FileReadError as exc:
-        st.error(t("purchases.import.unreadable", file=upload.name, reason=reason(t, exc)), icon=":material/error:")
+        st.error(t("purchases.import.unreadable", file=fmt.md_text(upload.name), reason=fmt.md_text(reason(t, exc))),
+                 icon=":material/error:")
         return
     except PR.ReviewError as exc:
-        st.error(t("purchases.import.refused", file=upload.name, n=len(exc.errors)), icon=":material/error:")
+        st.error(t("purchases.import.refused", file=fmt.md_text(upload.name), n=len(exc.errors)), icon=":material/error:")
         st.dataframe(import_errors(exc.errors, t), hide_index=True, width="stretch")
         return
     flash("success", t("purchases.import.done", n=len(done), first=done[0][1], last=done[-1][1]))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import auth
 from dashboard.i18n import LANGUAGES, Translator
-from dashboard.ui.context import LANG_KEY, YEAR_KEY, carry_widget_state, current_lang, page_context, read, store_engine
+from dashboard.ui import auth_view
+from dashboard.ui.context import (LANG_KEY, YEAR_KEY, carry_widget_state, current_actor, current_lang, page_context,
+                                  read, store_engine)
 from models import queries
 from models import tables as T
 
@@ -21,7 +24,11 @@ PAGES = (
     ("pages/quality.py", "nav.quality", ":material/fact_check:"),
     ("pages/report.py", "nav.report", ":material/summarize:"),
     ("pages/data.py", "nav.data", ":material/upload_file:"),
+    ("pages/audit.py", "nav.audit", ":material/history:"),
+    ("pages/users.py", "nav.users", ":material/manage_accounts:"),
 )
+# Pages only some roles may open (hidden from the menu, and refused by the page itself).
+PAGE_PERMISSIONS = {"pages/audit.py": auth.AUDIT_READ, "pages/users.py": auth.USERS_MANAGE}
 
 
 def ensure_demo_data() -> None:
@@ -59,6 +66,8 @@ def render_sidebar() -> Translator:
         seed = read(ctx, "store_meta", "demo_seed")
         if seed is not None:
             st.warning(t("shell.demo_notice", seed=seed), icon=":material/science:")
+        st.divider()
+        auth_view.render_account(t)
     return t
 
 
@@ -68,6 +77,11 @@ def demo_banner(t: Translator) -> None:
         st.caption(t("shell.demo_caption"))
 
 
+def visible_pages(who: auth.Actor) -> tuple[tuple[str, str, str], ...]:
+    """The PAGES entries `who` may open."""
+    return tuple(p for p in PAGES if p[0] not in PAGE_PERMISSIONS or who.can(PAGE_PERMISSIONS[p[0]]))
+
+
 def navigation(t: Translator):
-    pages = [st.Page(path, title=t(key), icon=icon) for path, key, icon in PAGES]
-    return st.navigation(pages)
+    """The menu of the pages the acting person may open."""
+    return st.navigation([st.Page(path, title=t(key), icon=icon) for path, key, icon in visible_pages(current_actor())])

@@ -6,6 +6,8 @@ import json
 
 from sqlmodel import Session
 
+from dashboard import auth
+
 from models import tables as T
 from models.db import bump_revision
 
@@ -13,7 +15,7 @@ from models.db import bump_revision
 def record_write(
     session: Session,
     *,
-    actor: str,
+    actor,  # dashboard.auth.Actor or a process name
     action: str,
     entity: str = "",
     entity_key: str = "",
@@ -24,7 +26,7 @@ def record_write(
     """Add an audit entry and mark the data as changed (same transaction as the write)."""
     session.add(
         T.AuditEntry(
-            actor=actor or "system",
+            actor=auth.actor_of(actor).audit_name(),
             action=action,
             entity=entity,
             entity_key=entity_key,

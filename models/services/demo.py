@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
+from dashboard import auth
 from dashboard.demo import DEFAULT_SEED, DemoData, generate_demo
 from models import tables as T
 from models.db import session_scope
@@ -24,7 +25,7 @@ DEMO_SEED_KEY = "demo_seed"
 REFERENCE_TABLES = ("region", "instrumentclass")
 # Tables a replace never empties: reference data, and the audit trail, which outlives any data it
 # describes (the replacement itself is audited).
-KEPT_ON_REPLACE = REFERENCE_TABLES + ("auditentry",)
+KEPT_ON_REPLACE = REFERENCE_TABLES + ("auditentry", "appuser")  # accounts outlive the demo data
 INSERT_CHUNK_ROWS = 20_000
 
 
@@ -50,6 +51,7 @@ def load_demo(
     `replace` every table but reference data and the audit trail is emptied first, in the same
     transaction.
     """
+    actor = auth.require(actor, auth.DEMO_LOAD).audit_name()
     existing = _unit_count(engine)
     if existing and not replace:
         raise StoreNotEmpty(existing)

@@ -11,6 +11,7 @@ rolls everything back and raises ImportRejected.
 
 from __future__ import annotations
 
+from dashboard import auth
 import calendar
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
@@ -20,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, select
 
 from models import tables as T
+from models.db import WRITE_TRANSACTION
 from models.services.audit import record_write
 
 
@@ -60,8 +62,12 @@ def apply_import(
 ) -> ImportCounts:
     """Upsert `records` of `kind` in one transaction. With dry_run the counts are worked out the
     same way and the transaction is rolled back. Raises ImportRejected when the store refuses."""
+    if not dry_run:
+        actor = auth.require(actor, auth.DATA_IMPORT).audit_name()
     now = now or datetime.now(timezone.utc)
-    with Session(engine) as session:
+    # A write transaction even for a dry run (it flushes its rows before rolling back): the store's
+    # writers are serialised, so the reads it upserts against stay true until it commits.
+    with Session(engine, execution_options=WRITE_TRANSACTION) as session:
         try:
             counts = _WRITERS[kind](session, records, due_day=due_day, now=now)
             if counts.changed and not dry_run:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Mapping
+from typing import Callable, Mapping
 
 import pandas as pd
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
 
+from dashboard import auth
 from dashboard import dupcheck as D
 from dashboard import purchases as PR
 from models import queries
@@ -32,45 +34,77 @@ def reference(engine: Engine) -> PR.Reference:
                         regions=queries.regions(engine))
 
 
+def _taken_numbers(session: Session) -> set[str]:
+    return set(session.exec(select(T.PurchaseRequest.request_no)).all())
+
+
 def _existing_numbers(engine: Engine) -> set[str]:
-    with session_scope(engine) as s:
-        return set(s.exec(select(T.PurchaseRequest.request_no)).all())
+    with Session(engine) as s:  # a read: no write lock
+        return _taken_numbers(s)
 
 
-def _insert_requests(engine: Engine, rows: list[dict], actor: str, action: str, summary: str) -> list[tuple[int, str]]:
-    with session_scope(engine) as s:
-        taken = set(s.exec(select(T.PurchaseRequest.request_no)).all())
-        clash = [r["request_no"] for r in rows if r["request_no"] in taken]
-        if clash:  # numbered by someone else between our read and this write
-            raise PR.ReviewError([PR.FieldError("request_no", "request_no_taken", clash[0])])
-        added = [T.PurchaseRequest(**r, status=PR.SUBMITTED) for r in rows]
-        s.add_all(added)
-        s.flush()
-        out = [(int(r.id), r.request_no) for r in added]
-        record_write(s, actor=actor, action=action, entity="purchaserequest",
-                     entity_key=",".join(no for _, no in out)[:250], summary=summary,
-                     after=[{**r, "id": i} for r, (i, _) in zip(rows, out)])
+_Prepare = Callable[[set[str]], tuple[list[dict], str]]
+
+
+def _insert_requests(engine: Engine, prepare: _Prepare, actor: str, action: str) -> list[tuple[int, str]]:
+    """Store the rows `prepare(taken)` returns with its audit summary, or raise the ReviewError it
+    raises. `taken` is the request numbers in the store, read inside this write transaction, and
+    store writers are serialised (models.db): two submissions at once cannot pick the same number,
+    and a number given by the user and taken meanwhile is refused. Should the store's unique
+    constraint still refuse a number (a writer outside this app), that is a request_no_taken
+    refusal too; nothing is written."""
+    rows: list[dict] = []
+    try:
+        with session_scope(engine) as s:
+            rows, summary = prepare(_taken_numbers(s))
+            added = [T.PurchaseRequest(**r, status=PR.SUBMITTED) for r in rows]
+            s.add_all(added)
+            s.flush()
+            out = [(int(r.id), r.request_no) for r in added]
+            record_write(s, actor=actor, action=action, entity="purchaserequest",
+                         entity_key=",".join(no for _, no in out)[:250], summary=summary,
+                         after=[{**r, "id": i} for r, (i, _) in zip(rows, out)])
+    except IntegrityError as exc:
+        if "request_no" not in str(exc.orig) or not rows:
+            raise
+        taken = _existing_numbers(engine)
+        clash = [r["request_no"] for r in rows if r["request_no"] in taken] or [rows[0]["request_no"]]
+        raise PR.ReviewError([PR.FieldError("request_no", "request_no_taken", clash[0])]) from exc
     return out
 
 
 def submit_request(engine: Engine, raw: Mapping, *, actor: str, today: date) -> tuple[int, str]:
     """Store one request typed in the form; (id, request number)."""
+    actor = auth.require(actor, auth.PURCHASE_ENTER).audit_name()
     clean, errors = PR.clean_request(raw, reference(engine), today)
     if clean["request_no"] and clean["request_no"] in _existing_numbers(engine):
         errors.append(PR.FieldError("request_no", "request_no_taken", clean["request_no"]))
     if errors:
         raise PR.ReviewError(errors)
-    rows = PR.number_requests([clean], _existing_numbers(engine))
-    return _insert_requests(engine, rows, actor, "purchase.submit", f"request {rows[0]['request_no']}")[0]
+
+    def prepare(taken: set[str]) -> tuple[list[dict], str]:
+        if clean["request_no"] and clean["request_no"] in taken:  # given, and taken since the check
+            raise PR.ReviewError([PR.FieldError("request_no", "request_no_taken", clean["request_no"])])
+        rows = PR.number_requests([clean], taken)
+        return rows, f"request {rows[0]['request_no']}"
+
+    return _insert_requests(engine, prepare, actor, "purchase.submit")[0]
 
 
 def import_requests(engine: Engine, frame: pd.DataFrame, *, actor: str, today: date,
                     aliases: Mapping[str, str], source: str = "") -> list[tuple[int, str]]:
     """Store every row of an imported table, or none (ReviewError lists every problem)."""
-    rows, errors = PR.parse_request_table(frame, reference(engine), today, aliases, _existing_numbers(engine))
-    if errors:
-        raise PR.ReviewError(errors)
-    return _insert_requests(engine, rows, actor, "purchase.import", f"{len(rows)} requests from {source}".strip())
+    actor = auth.require(actor, auth.PURCHASE_ENTER).audit_name()
+    ref = reference(engine)
+
+    def prepare(taken: set[str]) -> tuple[list[dict], str]:
+        # Checked and numbered inside the write transaction (a table of requests is small).
+        rows, errors = PR.parse_request_table(frame, ref, today, aliases, taken)
+        if errors:
+            raise PR.ReviewError(errors)
+        return rows, f"{len(rows)} requests from {source}".strip()
+
+    return _insert_requests(engine, prepare, actor, "purchase.import")
 
 
 @dataclass(frozen=True)
@@ -125,6 +159,7 @@ def run_check(engine: Engine, request_id: int, *, actor: str, restricted: pd.Dat
     """Run the duplicate check of a stored request against the register and keep the result; a
     submitted request becomes checked (a decided one stays decided). The request's own row is
     left out of the split detection."""
+    actor = auth.require(actor, auth.PURCHASE_CHECK).audit_name()
     rec, snapshot = _evaluate(request_id, inputs or check_inputs(engine), restricted, review, on_date)
     with session_scope(engine) as s:
         req = s.exec(select(T.PurchaseRequest).where(T.PurchaseRequest.id == int(request_id)).with_for_update()).one()
@@ -146,6 +181,7 @@ def run_check(engine: Engine, request_id: int, *, actor: str, restricted: pd.Dat
 def record_decision(engine: Engine, request_id: int, raw: Mapping, *, actor: str, today: date) -> int:
     """Record the review group's decision; it supersedes the decision in force. Needs a duplicate
     check on record. Returns the new decision's id."""
+    actor = auth.require(actor, auth.PURCHASE_DECIDE).audit_name()
     with session_scope(engine) as s:
         req = s.exec(select(T.PurchaseRequest).where(T.PurchaseRequest.id == int(request_id)).with_for_update()).first()
         if req is None:

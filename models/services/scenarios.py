@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
+from dashboard import auth
 from dashboard.scenarios import ScenarioError, ScenarioParams
 from models import scenario_queries as SQ
 from models import tables as T
@@ -87,21 +89,24 @@ def _checked_note(note: str | None) -> str:
 
 def save_scenario(engine: Engine, name: str, note: str, params: ScenarioParams, actor: str = "") -> int:
     """Store `params` under `name` with `note`; returns the new row id (module docstring)."""
+    actor = auth.require(actor, auth.SCENARIO_SAVE).audit_name()
     name, note = _checked_name(name), _checked_note(note)
     if not isinstance(params, ScenarioParams):
         raise ScenarioError("params", "not_a_mapping", value=type(params).__name__)
     # Round-trip before writing: what is stored must load back.
     ScenarioParams.from_dict(json.loads(params.to_json()))
     after = envelope(note, params)
-    previous_id = SQ.latest_scenario_id(engine, name)
-    before = None
-    if previous_id is not None:
-        prev = SQ.scenario_row(engine, previous_id)
-        try:
-            before = {"id": prev["id"], "name": prev["name"], **json.loads(prev["params_json"])}
-        except ValueError:
-            before = {"id": prev["id"], "name": prev["name"], "params_json": prev["params_json"]}
     with session_scope(engine) as s:
+        # Looked up inside the write transaction: of two saves at once, the later one supersedes
+        # the earlier (store writers are serialised, models.db).
+        newest = select(T.Scenario).where(T.Scenario.name == name).order_by(T.Scenario.id.desc()).limit(1)
+        prev = s.exec(newest).first()
+        before = None
+        if prev is not None:
+            try:
+                before = {"id": prev.id, "name": prev.name, **json.loads(prev.params_json or "")}
+            except ValueError:
+                before = {"id": prev.id, "name": prev.name, "params_json": prev.params_json or ""}
         row = T.Scenario(name=name, params_json=json.dumps(after, ensure_ascii=False, sort_keys=True),
                          created_by=actor or "")
         s.add(row)
