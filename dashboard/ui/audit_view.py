@@ -20,9 +20,10 @@ def read_filter(entries: pd.DataFrame, t: Translator) -> A.AuditFilter:
     days = pd.to_datetime(entries["at"], utc=True).dt.tz_convert(LOCAL_TZ).dt.date
     c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
     span = c1.date_input(t("audit.filter.days"), value=(days.min(), days.max()), key=widget_key("audit_days"))
-    actors = c2.multiselect(t("audit.filter.actors"), sorted(entries["actor"].unique()), key=widget_key("audit_actors"))
+    actors = c2.multiselect(t("audit.filter.actors"), sorted(entries["actor"].unique()), key=widget_key("audit_actors"),
+                            placeholder=t("audit.filter.all"))
     groups = sorted(entries["action"].map(A.action_group).unique())
-    chosen = c3.multiselect(t("audit.filter.groups"), groups, key=widget_key("audit_groups"),
+    chosen = c3.multiselect(t("audit.filter.groups"), groups, key=widget_key("audit_groups"), placeholder=t("audit.filter.all"),
                             format_func=lambda g: t(f"audit.group.{g}") if t.has(f"audit.group.{g}") else g)
     text = c4.text_input(t("audit.filter.text"), key=widget_key("audit_text"), placeholder=t("audit.filter.text_hint"))
     start, end = (span[0], span[-1]) if isinstance(span, (tuple, list)) and span else (None, None)
