@@ -41,6 +41,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,7 @@ from dashboard.national import OUT_OF_SERVICE_STATUSES
 from dashboard.sanctions import is_restricted
 
 SHARABLE_MODE = "外部共享"
+_GRAM_CACHE_SIZE = 8192  # distinct names whose n-grams are kept between checks
 
 # Verdict ids (dupcheck.verdict.<id>) and tier ids (dupcheck.tier.<id>).
 PASS, ADJUST, REJECT = "pass", "adjust", "reject"
@@ -185,16 +187,24 @@ def containment(a: set, b: set) -> float:
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
+@lru_cache(maxsize=_GRAM_CACHE_SIZE)
+def _grams(norm: str, sizes: tuple[int, ...]) -> tuple[frozenset[str], ...]:
+    """The n-gram sets (one per size) of a normalised text. Cached: a register repeats a few
+    hundred names over all its instruments, and every check meets them again."""
+    return tuple(frozenset(ngrams(norm, n)) for n in sizes)
+
+
+def _grams_similarity(ga: tuple[frozenset[str], ...], gb: tuple[frozenset[str], ...]) -> float:
+    return float(np.mean([(dice(a, b) + containment(a, b)) / 2 for a, b in zip(ga, gb)]))
+
+
 def name_similarity(a: str, b: str, sizes: tuple[int, ...] = (2, 3)) -> float:
     """Mean over n of (dice + containment) / 2 of the character n-grams of the normalised names."""
     na, nb = normalise(a), normalise(b)
     if not na or not nb:
         return 0.0
-    parts = []
-    for n in sizes:
-        ga, gb = ngrams(na, n), ngrams(nb, n)
-        parts.append((dice(ga, gb) + containment(ga, gb)) / 2)
-    return float(np.mean(parts))
+    sizes = tuple(sizes)
+    return _grams_similarity(_grams(na, sizes), _grams(nb, sizes))
 
 
 def class_relation(request_code: str, code: str) -> str:
@@ -226,6 +236,14 @@ def _text(frame: pd.DataFrame, col: str) -> pd.Series:
     return frame[col].fillna("").astype(str) if col in frame else pd.Series("", index=frame.index, dtype=object)
 
 
+def _per_distinct(values: pd.Series, fn) -> pd.Series:
+    """`values.map(fn)` (same values, same dtype), with `fn` called once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    mapped = pd.Series(uniques, dtype=values.dtype).map(fn).take(codes)
+    mapped.index = values.index
+    return mapped
+
+
 def recent_hours(instruments: pd.DataFrame, usage: pd.DataFrame, history_years: int = 3,
                  up_to_year: int | None = None) -> tuple[pd.DataFrame, tuple[int, ...]]:
     """Average effective hours per instrument over the last `history_years` usage years (≤ up_to_year).
@@ -240,9 +258,13 @@ def recent_hours(instruments: pd.DataFrame, usage: pd.DataFrame, history_years: 
     ids = instruments["id"].to_numpy()
     if not years:
         return pd.DataFrame({"instrument_id": ids, "years_counted": 0, "avg_hours": 0.0}), ()
-    rows = usage[usage["year"].isin(years)]
-    table = rows.pivot_table(index="instrument_id", columns="year", values="effective_hours", aggfunc="sum")
-    table = table.reindex(index=ids, columns=years).fillna(0.0)
+    wanted = usage["year"].isin(years) & usage["instrument_id"].isin(ids)  # pivot only what is asked for
+    rows = usage.loc[wanted, ["instrument_id", "year", "effective_hours"]]
+    if rows.empty:
+        table = pd.DataFrame(0.0, index=ids, columns=years)
+    else:
+        table = rows.pivot_table(index="instrument_id", columns="year", values="effective_hours", aggfunc="sum")
+        table = table.reindex(index=ids, columns=years).fillna(0.0)
     start = pd.to_datetime(instruments["start_date"], errors="coerce").dt.year if "start_date" in instruments \
         else pd.Series(np.nan, index=instruments.index)
     start = start.fillna(0).to_numpy()
@@ -261,20 +283,32 @@ def find_matches(request: PurchaseCheck, instruments: pd.DataFrame, usage: pd.Da
     inst = instruments.reset_index(drop=True)
     if inst.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in MATCH_COLUMNS}), ()
-    names = _text(inst, "name_zh")
-    name_sim = names.map(lambda n: name_similarity(request.name, n, rules.ngram_sizes)).astype(float)
-    relation = _text(inst, "class_code").map(lambda c: class_relation(request.class_code, c))
+    # Every per-row measure is computed once per distinct value and spread back over the rows:
+    # at national scale 100,000 instruments share a few hundred names, models, makers and codes.
+    sizes = tuple(rules.ngram_sizes)
+    req_name = normalise(request.name)
+    req_grams = _grams(req_name, sizes) if req_name else None
+
+    def name_score(n: str) -> float:
+        norm = normalise(n)
+        return _grams_similarity(req_grams, _grams(norm, sizes)) if req_grams is not None and norm else 0.0
+
+    name_sim = _per_distinct(_text(inst, "name_zh"), name_score).astype(float)
+    relation = _per_distinct(_text(inst, "class_code"), lambda c: class_relation(request.class_code, c))
     scores = dict(zip((CLASS_SAME, CLASS_MIDDLE, CLASS_TOP), rules.class_scores))
-    class_score = relation.map(lambda r: scores.get(r, 0.0)).astype(float)
-    model_ok = _text(inst, "model").map(lambda m: model_match(request.model, m)).astype(bool)
+    class_score = _per_distinct(relation, lambda r: scores.get(r, 0.0)).astype(float)
+    model_ok = _per_distinct(_text(inst, "model"), lambda m: model_match(request.model, m)).astype(bool)
     maker_req = normalise(request.maker)
-    maker_ok = _text(inst, "manufacturer").map(lambda m: bool(maker_req) and normalise(m) == maker_req).astype(bool)
+    maker_ok = _per_distinct(_text(inst, "manufacturer"), lambda m: bool(maker_req) and normalise(m) == maker_req) \
+        .astype(bool)
     spec_req = ngrams(normalise(request.specs), 2)
-    specs_sim = _text(inst, "technical_specs").map(lambda s: dice(spec_req, ngrams(normalise(s), 2))).astype(float)
+    specs_sim = _per_distinct(_text(inst, "technical_specs"), lambda s: dice(spec_req, ngrams(normalise(s), 2))) \
+        .astype(float)
     score = (rules.w_name * name_sim + rules.w_class * class_score + rules.w_model * model_ok.astype(float)
              + rules.w_maker * maker_ok.astype(float) + rules.w_specs * specs_sim)
     keep = (score >= rules.min_score - 1e-12) & ((name_sim >= rules.min_name_similarity - 1e-12) | model_ok)
-    out = inst.loc[keep].copy()
+    used = set(MATCH_COLUMNS) | {"id", "start_date", "purpose", "status", "share_mode"}
+    out = inst.loc[keep, [c for c in inst.columns if c in used]].copy()  # the other columns are never shown
     out["name_similarity"] = name_sim[keep].round(4)
     out["class_relation"] = relation[keep]
     out["class_score"] = class_score[keep]
@@ -288,10 +322,9 @@ def find_matches(request: PurchaseCheck, instruments: pd.DataFrame, usage: pd.Da
         for ns, rel, mo, ma, sp in zip(out["name_similarity"], out["class_relation"], out["model_match"],
                                        out["maker_match"], out["specs_similarity"])
     ]
-    hours, years = recent_hours(inst, usage, review.history_years, request.day().year)
+    hours, years = recent_hours(out, usage, review.history_years, request.day().year)  # the matches' usage only
     out = out.merge(hours, how="left", left_on="id", right_on="instrument_id")
-    purposes = _text(out, "purpose")
-    out["rated_hours"] = purposes.map(lambda p: P.rated_hours(p, policy)).astype(float)
+    out["rated_hours"] = _per_distinct(_text(out, "purpose"), lambda p: P.rated_hours(p, policy)).astype(float)
     out["spare_hours"] = np.maximum(0.0, review.saturation_hours - out["avg_hours"].astype(float))
     out["load"] = load_class(out.assign(effective_hours=out["avg_hours"]), review.lines()) if len(out) else \
         pd.Series(dtype=object)
@@ -359,24 +392,26 @@ def recommend(request: PurchaseCheck, instruments: pd.DataFrame, usage: pd.DataF
         row = restricted[restricted["unit_id"] == request.unit_id].iloc[0]
         add("rule", RULE_RESTRICTED, unit_id=request.unit_id, value=int(row["from_year"]), line=int(row["until_year"]))
     live = matches[matches["in_service"].astype(bool)] if len(matches) else matches
-    for _, m in live.iterrows():
+    # column lists rather than iterrows: a common name can match thousands of instruments
+    live_rows = list(zip(*(live[c].tolist() for c in ("load", "sharable", "instrument_id", "unit_id", "avg_hours"))))
+    for load, sharable, instrument_id, unit_id, hours in live_rows:
         rid = None
-        if m["load"] == LOAD_IDLE:
-            rid = RULE_IDLE_SHARABLE if m["sharable"] else RULE_IDLE_NOT_SHARED
+        if load == LOAD_IDLE:
+            rid = RULE_IDLE_SHARABLE if sharable else RULE_IDLE_NOT_SHARED
             line = review.low_use_hours
-        elif m["load"] == LOAD_NORMAL:
+        elif load == LOAD_NORMAL:
             rid, line = RULE_NORMAL_LOAD, review.saturation_hours
         if rid:
             fired.add(rid)
-            add("rule", rid, instrument_id=int(m["instrument_id"]), unit_id=m["unit_id"], value=m["avg_hours"], line=line)
+            add("rule", rid, instrument_id=int(instrument_id), unit_id=unit_id, value=hours, line=line)
     if live.empty:
         fired.add(RULE_NO_SIMILAR)
         add("rule", RULE_NO_SIMILAR, value=len(matches), line=0)
     elif (live["load"] == LOAD_SATURATED).all():
         fired.add(RULE_ALL_SATURATED)
-        for _, m in live.iterrows():
-            add("rule", RULE_ALL_SATURATED, instrument_id=int(m["instrument_id"]), unit_id=m["unit_id"],
-                value=m["avg_hours"], line=review.saturation_hours)
+        for _, _, instrument_id, unit_id, hours in live_rows:
+            add("rule", RULE_ALL_SATURATED, instrument_id=int(instrument_id), unit_id=unit_id, value=hours,
+                line=review.saturation_hours)
     edge = near_threshold(request.price_cny, review)
     if edge is not None:
         flags.append(FLAG_NEAR_THRESHOLD)

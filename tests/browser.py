@@ -112,8 +112,9 @@ def sign_in(page, username: str = "admin", password: str = "browser-admin") -> N
     session, which is signed out again)."""
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text("登录", exact=True).or_(sidebar.get_by_text("Sign in", exact=True)).first.click()
-    sidebar.locator('input[type="text"]').last.fill(username)
-    sidebar.locator('input[type="password"]').fill(password)
+    # By label, once the expander has opened (a positional locator could hit the year picker).
+    sidebar.get_by_label("用户名").or_(sidebar.get_by_label("Username")).first.fill(username)
+    sidebar.get_by_label("密码").or_(sidebar.get_by_label("Password")).first.fill(password)
     sidebar.get_by_role("button", name="登录").or_(sidebar.get_by_role("button", name="Sign in")).first.click()
     sidebar.get_by_role("button", name="退出登录").or_(sidebar.get_by_role("button", name="Sign out")).first \
         .wait_for(timeout=90_000)  # Argon2 verification and the rerun take a moment on a busy machine

@@ -240,3 +240,73 @@ def test_a_request_without_class_matches_on_name_only():
     row = m.set_index("instrument_id").loc[1]
     assert row["class_relation"] == "no_class" and row["reasons"] == ("name",)
     assert row["score"] == pytest.approx(0.55 * 0.8875, abs=1e-4)
+
+
+def test_recent_hours_of_a_subset_keep_the_registers_years():
+    # find_matches asks for the matched instruments only; the years are still those of the whole
+    # usage frame, and an instrument without any row counts 0 h in each of them
+    inst = pd.DataFrame({"id": [1, 2, 3], "start_date": pd.to_datetime(["2024-06-01", None, None])})
+    usage = pd.DataFrame({"instrument_id": [1, 2, 2], "year": [2025, 2022, 2025], "effective_hours": [600.0, 90.0, 300.0]})
+    hours, years = D.recent_hours(inst[inst["id"] == 3], usage, history_years=3)
+    assert years == (2022, 2025)
+    assert hours.to_dict("records") == [{"instrument_id": 3, "years_counted": 2, "avg_hours": 0.0}]
+    part, _ = D.recent_hours(inst[inst["id"] == 2], usage, history_years=3)
+    assert part["avg_hours"].tolist() == [pytest.approx(195)]  # as in the whole register
+
+
+COPIES = 2_000  # 10 hand-made rows × 2,000 = 20,000 instruments
+
+
+def big_registry() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ROWS repeated COPIES times: copy k has ids 10·k + 1 … 10·k + 10 and the same usage; odd
+    copies write names and models differently (spaces, full width, case), which normalises away.
+    Rows are shuffled."""
+    inst, usage = registry()
+    frames, uses = [], []
+    for k in range(COPIES):
+        copy = inst.copy()
+        copy["id"] = inst["id"] + 10 * k
+        copy["inner_id"] = [f"I-{i}" for i in copy["id"]]
+        if k % 2:
+            copy["name_zh"] = inst["name_zh"].str[:2] + "　" + inst["name_zh"].str[2:]
+            copy["model"] = inst["model"].str.upper().str.replace("-", "－")
+        frames.append(copy)
+        uses.append(usage.assign(instrument_id=usage["instrument_id"] + 10 * k))
+    big = pd.concat(frames, ignore_index=True).sample(frac=1, random_state=8).reset_index(drop=True)
+    return big, pd.concat(uses, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def big():
+    return big_registry()
+
+
+@pytest.mark.parametrize("request_, pattern", [
+    # 9 (identical name, score 0.75) first; 1 and 2 tie at 0.6881 and alternate by id
+    (lc(), [9] * COPIES + [1, 2] * COPIES),
+    (D.PurchaseCheck(name="ICP-MS", model="NexION-2000", maker="珀金埃尔默", class_code="010201",
+                     price_cny=3_000_000, on_date=DAY), [10] * COPIES),
+    (D.PurchaseCheck(name="原子吸收光谱仪", class_code="010401", price_cny=800_000, on_date=DAY), [7] * COPIES),
+    (lc(class_code=""), [9] * COPIES + [1, 2] * COPIES),
+    (D.PurchaseCheck(name="多功能酶标仪", class_code="0110", price_cny=120_000, on_date=DAY), []),
+])
+def test_a_big_registry_gives_the_small_ones_matches_repeated(big, request_, pattern):
+    inst, usage = registry()
+    small = D.recommend(request_, inst, usage)
+    rec = D.recommend(request_, *big)
+    m = rec.matches
+    assert list((m["instrument_id"] - 1) % 10 + 1) == pattern  # the ranks pattern
+    assert list(m["rank"]) == list(range(1, len(pattern) + 1))
+    ids, copy = [], dict.fromkeys(pattern, 0)
+    for b in pattern:  # within a tie the copies come by id: copy 0, 1, 2, …
+        ids.append(b + 10 * copy[b])
+        copy[b] += 1
+    assert list(m["instrument_id"]) == ids
+    # every copy carries the numbers of its original row
+    same = [c for c in D.MATCH_COLUMNS if c not in ("rank", "instrument_id", "inner_id", "name_zh", "model")]
+    base = small.matches.set_index("instrument_id")[same]
+    expected = base.loc[[(i - 1) % 10 + 1 for i in m["instrument_id"]]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(m[same].reset_index(drop=True), expected, check_dtype=False)
+    assert (rec.verdict, rec.rules, rec.years) == (small.verdict, small.rules, small.years)
+    per_instrument = small.evidence["instrument_id"].notna()
+    assert len(rec.evidence) == COPIES * per_instrument.sum() + (~per_instrument).sum()
