@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -246,7 +247,8 @@ def test_recent_hours_of_a_subset_keep_the_registers_years():
     # find_matches asks for the matched instruments only; the years are still those of the whole
     # usage frame, and an instrument without any row counts 0 h in each of them
     inst = pd.DataFrame({"id": [1, 2, 3], "start_date": pd.to_datetime(["2024-06-01", None, None])})
-    usage = pd.DataFrame({"instrument_id": [1, 2, 2], "year": [2025, 2022, 2025], "effective_hours": [600.0, 90.0, 300.0]})
+    usage = pd.DataFrame({"instrument_id": [1, 2, 2], "year": [2025, 2022, 2025],
+                          "effective_hours": [600.0, 90.0, 300.0]})
     hours, years = D.recent_hours(inst[inst["id"] == 3], usage, history_years=3)
     assert years == (2022, 2025)
     assert hours.to_dict("records") == [{"instrument_id": 3, "years_counted": 2, "avg_hours": 0.0}]
@@ -262,18 +264,18 @@ def big_registry() -> tuple[pd.DataFrame, pd.DataFrame]:
     copies write names and models differently (spaces, full width, case), which normalises away.
     Rows are shuffled."""
     inst, usage = registry()
-    frames, uses = [], []
-    for k in range(COPIES):
-        copy = inst.copy()
-        copy["id"] = inst["id"] + 10 * k
-        copy["inner_id"] = [f"I-{i}" for i in copy["id"]]
-        if k % 2:
-            copy["name_zh"] = inst["name_zh"].str[:2] + "　" + inst["name_zh"].str[2:]
-            copy["model"] = inst["model"].str.upper().str.replace("-", "－")
-        frames.append(copy)
-        uses.append(usage.assign(instrument_id=usage["instrument_id"] + 10 * k))
-    big = pd.concat(frames, ignore_index=True).sample(frac=1, random_state=8).reset_index(drop=True)
-    return big, pd.concat(uses, ignore_index=True)
+    copy = np.repeat(np.arange(COPIES), len(inst))
+    big = inst.iloc[np.tile(np.arange(len(inst)), COPIES)].reset_index(drop=True)
+    big["id"] = big["id"] + 10 * copy
+    big["inner_id"] = "I-" + big["id"].astype(str)
+    odd = copy % 2 == 1
+    spaced = (inst["name_zh"].str[:2] + "　" + inst["name_zh"].str[2:]).to_numpy()
+    wide = inst["model"].str.upper().str.replace("-", "－").to_numpy()
+    big.loc[odd, "name_zh"] = np.tile(spaced, COPIES)[odd]
+    big.loc[odd, "model"] = np.tile(wide, COPIES)[odd]
+    uses = usage.iloc[np.tile(np.arange(len(usage)), COPIES)].reset_index(drop=True)
+    uses["instrument_id"] = uses["instrument_id"] + 10 * np.repeat(np.arange(COPIES), len(usage))
+    return big.sample(frac=1, random_state=8).reset_index(drop=True), uses
 
 
 @pytest.fixture(scope="module")
