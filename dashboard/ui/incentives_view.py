@@ -32,6 +32,7 @@ from dashboard.scheme import GROUP_IDS, Scheme
 from dashboard.ui import evaluation_view
 from dashboard.ui import incentives_frames as F
 from dashboard.ui.auth_view import denied
+from dashboard.ui import widgets
 from dashboard.ui.context import PageContext, read, widget_key
 from dashboard.ui.evaluation_frames import group_name, table_height
 from models import db
@@ -121,15 +122,11 @@ def current_state() -> dict[str, Any]:
 
 
 def _flash(kind: str, text: str) -> None:
-    st.session_state[FLASH] = (kind, text)
+    widgets.flash(FLASH, kind, text)
 
 
 def show_flash() -> None:
-    kind, text = st.session_state.pop(FLASH, (None, None))
-    if kind == "success":
-        st.success(text, icon=":material/check_circle:")
-    elif kind == "error":
-        st.error(text, icon=":material/error:")
+    widgets.show_flash(FLASH)
 
 
 def _apply_scenario(ctx: PageContext, scheme: Scheme, scenario_id: int) -> None:

@@ -23,6 +23,7 @@ from dashboard.i18n import LANGUAGES, Translator, catalogue
 from dashboard.national import FUNDINGS
 from dashboard.review_opinion import render_opinion
 from dashboard.ui.auth_view import denied
+from dashboard.ui import widgets
 from dashboard.ui.context import PageContext, read, widget_key
 from dashboard.ui.labels import localised
 from models.services import purchases as SP
@@ -42,15 +43,11 @@ def today() -> date:
 
 
 def flash(kind: str, text: str) -> None:
-    st.session_state[FLASH] = (kind, text)
+    widgets.flash(FLASH, kind, text)
 
 
 def show_flash() -> None:
-    kind, text = st.session_state.pop(FLASH, (None, None))
-    if kind == "success":
-        st.success(text, icon=":material/check_circle:")
-    elif kind == "error":
-        st.error(text, icon=":material/error:")
+    widgets.show_flash(FLASH)
 
 
 def error_lines(errors, t: Translator) -> list[str]:

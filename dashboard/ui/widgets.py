@@ -38,3 +38,18 @@ def year_or_stop(ctx: PageContext, message: str, data_link_label: str | None = N
             show_empty_registry(message, data_link_label)
         st.stop()
     return ctx.year
+
+
+def flash(key: str, kind: str, text: str) -> None:
+    """Keep a message (kind "success" or "error") under session `key` to show once after the
+    rerun that a write triggers."""
+    st.session_state[key] = (kind, text)
+
+
+def show_flash(key: str) -> None:
+    """Show and forget the message kept under `key`, if any."""
+    kind, text = st.session_state.pop(key, (None, None))
+    if kind == "success":
+        st.success(text, icon=":material/check_circle:")
+    elif kind == "error":
+        st.error(text, icon=":material/error:")
