@@ -34,7 +34,8 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help=t("cli.help.demo"))
     demo.add_argument("--seed", type=int, default=None, help=t("cli.help.seed"))
-    demo.add_argument("--scale", choices=("league", "province"), default="league", help=t("cli.help.scale"))
+    demo.add_argument("--scale", choices=("league", "alxa", "province", "national"), default="league",
+                      help=t("cli.help.scale"))
     demo.add_argument("--instruments", type=int, default=None, help=t("cli.help.instruments"))
     demo.add_argument("--replace", action="store_true", help=t("cli.help.replace"))
 
@@ -48,9 +49,15 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True, help=t("cli.help.out"))
 
     bench = sub.add_parser("bench", help=t("cli.help.bench"))
-    bench.add_argument("--scale", choices=("league", "province"), default="league", help=t("cli.help.scale"))
+    bench.add_argument("--scale", choices=("alxa", "league", "province", "national"), action="append", default=None,
+                       help=t("cli.help.bench_scale"))
     bench.add_argument("--instruments", type=int, default=None, help=t("cli.help.instruments"))
+    bench.add_argument("--seed", type=int, default=None, help=t("cli.help.seed"))
+    bench.add_argument("--store", default=None, metavar="PATH", help=t("cli.help.bench_store"))
     bench.add_argument("--database-url", default=None, help=t("cli.help.database_url"))
+    bench.add_argument("--rebuild", action="store_true", help=t("cli.help.bench_rebuild"))
+    bench.add_argument("--out", default=None, metavar="FILE.json", help=t("cli.help.bench_out"))
+    bench.add_argument("--profile", action="store_true", help=t("cli.help.bench_profile"))
     bench.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.help.format"))
 
     evaluate = sub.add_parser("evaluate", help=t("pub.cli.help.evaluate"))
@@ -107,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     t = Translator(_language(argv))
     args = _parser(t).parse_args(argv)
-    if args.command == "bench":  # uses its own throw-away store, never DATABASE_URL
+    if args.command == "bench":  # uses its own store (see dashboard/bench.py), never DATABASE_URL
         from dashboard.bench import run_bench
 
         return run_bench(args, t)

@@ -40,8 +40,6 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 REGIONS_CSV = Path(__file__).resolve().parent.parent / "data" / "reference" / "regions.csv"
 
 DEFAULT_SEED = 2016
-SCALES = ("league", "province")
-PROVINCE_FACTOR = 20  # province scale: the league's shape, 20 times over
 LEAGUE_INSTRUMENT_RANGE = (320, 381)  # drawn when `instruments` is not given
 USAGE_YEARS = tuple(range(2021, 2026))
 MONTHS = len(USAGE_YEARS) * 12
@@ -59,6 +57,58 @@ VOUCHER_COVER_RATIO = 0.5  # share of a service fee a voucher may pay
 VOUCHER_SUBSIDY_RATE = 0.2  # provider post-subsidy: share of the redeemed amount
 VOUCHER_QUOTAS_CNY = (20_000, 30_000, 50_000, 80_000, 100_000)
 MAX_RECORDS_PER_MONTH = 4  # external service records per instrument and month
+INTERNAL_RECORD_SHARE = 0.12  # share of months with ≥ 4 internal hours that have an internal record
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big a generated data set is: `replicas` copies of the league's 35 units (suffixed
+    （仿真NN） from the second on), `instruments` in all (None: drawn from
+    LEAGUE_INSTRUMENT_RANGE × replicas), and how finely service records are kept.
+
+    Service records are the largest table (about 80 per instrument over the five years at league
+    density, 16 a year). At national scale that would be 8 million rows: generating them alone
+    needs several GB (the province scale, 1.8 million rows unthinned, peaks at about 2.6 GB), more
+    than the 2 GB the benchmark allows. So a scale can thin them: `records_per_month` caps the
+    external records per instrument and month (the month's external hours are then split over
+    fewer, longer records, so the external quantities still add up to the external hours);
+    `internal_record_share` is the share of months with ≥ 4 internal hours that get an internal
+    record; `service_years` keeps service records (and so redemptions and used vouchers) only for
+    the last that many usage years. Usage, submissions and everything else always cover all five
+    years. The national scale keeps one external record per instrument and month, internal records
+    in 4 % of the months, for the last year (2025) only: about 0.7 million rows, and generation
+    peaks at about 1.7 GB. Evaluations of 2021–2024 at that scale see no service records.
+    """
+
+    replicas: int
+    instruments: int | None = None
+    records_per_month: int = MAX_RECORDS_PER_MONTH
+    internal_record_share: float = INTERNAL_RECORD_SHARE
+    service_years: int = 5
+
+    @property
+    def thinned(self) -> bool:
+        return (self.records_per_month, self.internal_record_share, self.service_years) != (
+            MAX_RECORDS_PER_MONTH, INTERNAL_RECORD_SHARE, 5)
+
+
+# league: the Alxa League demo; province ≈ the autonomous region (≈ 1,000 units, 20,000
+# instruments); national ≈ 3,000 units, 100,000 instruments, service records thinned (Scale).
+SCALES: dict[str, Scale] = {
+    "league": Scale(replicas=1),
+    "province": Scale(replicas=29, instruments=20_000),
+    "national": Scale(replicas=86, instruments=100_000, records_per_month=1, internal_record_share=0.04,
+                      service_years=1),
+}
+SCALE_ALIASES = {"alxa": "league"}
+
+
+def scale_of(name: str) -> Scale:
+    """The Scale called `name` (a key of SCALES or an alias such as "alxa")."""
+    key = SCALE_ALIASES.get(name, name)
+    if key not in SCALES:
+        raise ValueError(f"unknown scale {name!r}; expected one of {tuple(SCALES) + tuple(SCALE_ALIASES)}")
+    return SCALES[key]
 
 # Which kinds of work each unit profile tag asks of others when it is itself a client.
 _TAG_DOMAINS = {
@@ -164,14 +214,17 @@ def vocabulary() -> Vocabulary:
 
 
 def generate_demo(seed: int = DEFAULT_SEED, scale: str = "league", instruments: int | None = None) -> DemoData:
-    """The demonstration data for `seed` at `scale` ("league" or "province")."""
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; expected one of {SCALES}")
+    """The demonstration data for `seed` at `scale` (a key of SCALES: "league" — alias "alxa" —,
+    "province" or "national"; see Scale for sizes and the thinning of service records);
+    `instruments` overrides the scale's number of instruments."""
+    size = scale_of(scale)
     if instruments is not None and instruments < 1:
         raise ValueError(f"instruments must be a positive number, got {instruments}")
     vocab = vocabulary()
     rng = np.random.default_rng(seed)
-    replicas = 1 if scale == "league" else PROVINCE_FACTOR
+    replicas = size.replicas
+    if instruments is None:
+        instruments = size.instruments
     if instruments is None:
         low, high = LEAGUE_INSTRUMENT_RANGE
         instruments = int(rng.integers(low * replicas, high * replicas))
@@ -179,7 +232,7 @@ def generate_demo(seed: int = DEFAULT_SEED, scale: str = "league", instruments: 
     units, utraits = _units(rng, vocab, replicas)
     inst, itraits = _instruments(rng, vocab, units, utraits, instruments)
     usage, ext = _usage(rng, vocab, inst, itraits, utraits)
-    services = _services(rng, vocab, utraits, inst, itraits, usage, ext)
+    services = _services(rng, vocab, utraits, inst, itraits, usage, ext, size)
     services, vouchers, redemptions = _vouchers(rng, services, inst)
     submissions = _submissions(rng, utraits, itraits)
     requests, decisions = _purchase_requests(rng, vocab, units, utraits)
@@ -720,14 +773,17 @@ def _client_pools(rng: np.random.Generator, clients: pd.DataFrame, it: pd.DataFr
 
 def _services(
     rng: np.random.Generator, vocab: Vocabulary, utraits: pd.DataFrame,
-    inst: pd.DataFrame, it: pd.DataFrame, usage: pd.DataFrame, ext: np.ndarray,
+    inst: pd.DataFrame, it: pd.DataFrame, usage: pd.DataFrame, ext: np.ndarray, size: Scale = SCALES["league"],
 ) -> pd.DataFrame:
-    """Service records: external ones adding up to the external hours, and some internal ones."""
+    """Service records: external ones adding up to the external hours, and some internal ones
+    (thinned as `size` says: Scale)."""
     clients = _client_table(vocab, utraits)
     pools = _client_pools(rng, clients, it)
     own_client_offset = len(vocab.clients)  # units follow the listed clients in `clients`
+    recorded = np.arange(MONTHS) >= (len(USAGE_YEARS) - size.service_years) * 12  # months with records
     rec = pd.concat(
-        [_external_records(rng, it, ext, pools), _internal_records(rng, it, usage, ext, own_client_offset)],
+        [_external_records(rng, it, np.where(recorded[None, :], ext, 0.0), pools, size.records_per_month),
+         _internal_records(rng, it, usage, ext, own_client_offset, size.internal_record_share, recorded)],
         ignore_index=True,
     ).sort_values(["i", "m", "internal"], kind="stable").reset_index(drop=True)
 
@@ -767,12 +823,14 @@ def _services(
     return _unique_service_keys(services)
 
 
-def _external_records(rng: np.random.Generator, it: pd.DataFrame, ext: np.ndarray, pools: np.ndarray) -> pd.DataFrame:
-    """Split each instrument-month's external hours over 1–4 records of the instrument's clients."""
+def _external_records(rng: np.random.Generator, it: pd.DataFrame, ext: np.ndarray, pools: np.ndarray,
+                      records_per_month: int = MAX_RECORDS_PER_MONTH) -> pd.DataFrame:
+    """Split each instrument-month's external hours over 1–`records_per_month` records of the
+    instrument's clients."""
     i_ext, m_ext = np.nonzero(ext > 0)
     hours = ext[i_ext, m_ext]
     per = np.round(hours / (2 * it["session_hours"].to_numpy()[i_ext]))
-    per = np.clip(per, 1, MAX_RECORDS_PER_MONTH).astype(int)
+    per = np.clip(per, 1, records_per_month).astype(int)
     rec_i, rec_m = np.repeat(i_ext, per), np.repeat(m_ext, per)
     weight = rng.gamma(2.0, 1.0, size=len(rec_i))
     group_start = np.concatenate([[0], np.cumsum(per)[:-1]]).astype(int)
@@ -783,14 +841,18 @@ def _external_records(rng: np.random.Generator, it: pd.DataFrame, ext: np.ndarra
 
 
 def _internal_records(
-    rng: np.random.Generator, it: pd.DataFrame, usage: pd.DataFrame, ext: np.ndarray, own_client_offset: int
+    rng: np.random.Generator, it: pd.DataFrame, usage: pd.DataFrame, ext: np.ndarray, own_client_offset: int,
+    share: float = INTERNAL_RECORD_SHARE, recorded: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Records for a minority of months with internal use (most internal use goes unrecorded)."""
     eff = np.zeros_like(ext)
     month_idx = (usage["year"].to_numpy() - USAGE_YEARS[0]) * 12 + usage["month"].to_numpy() - 1
     eff[usage["instrument_id"].to_numpy() - 1, month_idx] = usage["effective_hours"].to_numpy()
     internal_hours = eff - ext
-    i_int, m_int = np.nonzero((internal_hours >= 4) & (rng.random(ext.shape) < 0.12))
+    keep = (internal_hours >= 4) & (rng.random(ext.shape) < share)
+    if recorded is not None:
+        keep &= recorded[None, :]
+    i_int, m_int = np.nonzero(keep)
     share = rng.uniform(0.1, 0.4, size=len(i_int))
     quantity = np.maximum(0.5, np.round(internal_hours[i_int, m_int] * share * 2) / 2)
     own_client = own_client_offset + it["unit_row"].to_numpy()[i_int]

@@ -13,9 +13,11 @@ from sqlmodel import Session
 
 from dashboard.demo import (
     FRAME_TABLES,
+    SCALES,
     VOUCHER_SUBSIDY_RATE,
     generate_demo,
     run_demo,
+    scale_of,
     table_columns,
     vocabulary,
 )
@@ -326,8 +328,33 @@ def test_province_scale_honours_the_instrument_count():
     demo = generate_demo(7, scale="province", instruments=1500)
     league_units = len(vocabulary().units)
     assert len(demo.instruments) == 1500
-    assert len(demo.units) == 20 * league_units and demo.units["name"].is_unique
-    assert len(demo.purchase_requests) == 20 * len(vocabulary().requests)
+    assert len(demo.units) == 29 * league_units == 1015 and demo.units["name"].is_unique
+    assert len(demo.purchase_requests) == 29 * len(vocabulary().requests)
+    assert SCALES["province"].instruments == 20_000 and not SCALES["province"].thinned
+
+
+def test_national_scale_thins_the_service_records():
+    demo = generate_demo(7, scale="national", instruments=600)
+    assert len(demo.units) == 86 * len(vocabulary().units) == 3010 and demo.units["name"].is_unique
+    assert SCALES["national"].instruments == 100_000 and SCALES["national"].thinned
+    s = demo.services
+    ext = s[s["user_type"] == "外部用户"]
+    per_month = ext.groupby([ext["instrument_id"], ext["start_time"].dt.year, ext["start_time"].dt.month]).size()
+    assert per_month.max() == 1  # one external record per instrument and month
+    # ... which carries the whole month's external hours, in the last year only.
+    assert set(s["start_time"].dt.year) == {2025}
+    last = demo.usage[(demo.usage["year"] == 2025) & (demo.usage["external_hours"] > 0)]
+    hours = last.set_index(["instrument_id", "year", "month"])["external_hours"]
+    recorded = ext.groupby([ext["instrument_id"], ext["start_time"].dt.year, ext["start_time"].dt.month])[
+        "service_quantity"].sum()
+    assert len(recorded) == len(hours)
+    assert np.array_equal(recorded.reindex(hours.index).to_numpy(), hours.to_numpy())
+
+
+def test_alxa_is_the_league_scale():
+    assert scale_of("alxa") == scale_of("league") == SCALES["league"]
+    with pytest.raises(ValueError, match="unknown scale"):
+        generate_demo(scale="continent")
 
 
 # ----------------------------------------------------------------------------- store
