@@ -130,8 +130,9 @@ class ServiceRecord(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     instrument_id: int = Field(foreign_key="instrument.id", index=True)
     service_amount_cny: float = 0.0
-    # Local wall-clock times as written in the national service record (no time zone).
-    start_time: NaiveDatetime
+    # Local wall-clock times as written in the national service record (no time zone). Indexed:
+    # the evaluation, incentives and report read one year at a time (a range on start_time).
+    start_time: NaiveDatetime = Field(index=True)
     end_time: NaiveDatetime
     service_content: str = Field(default="", sa_type=Text)
     service_way: str = "委托共享"

@@ -204,7 +204,7 @@ def test_populated_first_schema_store_upgrades_to_head_keeping_every_row(bare):
 
     init_store(bare)
 
-    assert M.store_revision(bare) == M.head_revision() == "0003"
+    assert M.store_revision(bare) == M.head_revision() == "0004"
     assert dump(bare, FIRST_TABLES) == before  # every row and value of the first schema is kept
     assert data_revision(bare) == 42  # the reference data were not loaded a second time, the revision kept
 
@@ -267,7 +267,7 @@ def test_store_created_before_migrations_is_recognised_stamped_and_upgraded(bare
 
     init_store(bare)
 
-    assert M.store_revision(bare) == "0003"
+    assert M.store_revision(bare) == "0004"
     assert dump(bare, FIRST_TABLES) == before
     assert {"duplicatecheck", "appuser"} <= set(table_names(bare))
     assert schema_differences(bare) == []
@@ -280,7 +280,7 @@ def test_store_created_by_create_all_of_todays_models_is_stamped_at_head(bare):
     with bare.connect() as conn:
         assert M.legacy_revision(conn) == "0003"
     init_store(bare)
-    assert M.store_revision(bare) == "0003"
+    assert M.store_revision(bare) == "0004"
     assert data_revision(bare) == 7
     assert len(q.regions(bare)) == 6 and len(q.instrument_classes(bare)) == 89  # reference data were missing
 
@@ -304,7 +304,7 @@ def test_unrelated_tables_do_not_count_as_a_store(bare):
     with bare.begin() as conn:
         conn.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
     init_store(bare)
-    assert M.store_revision(bare) == "0003"
+    assert M.store_revision(bare) == "0004"
     assert "notes" in table_names(bare) and "instrument" in table_names(bare)
 
 
@@ -385,7 +385,7 @@ def test_a_failed_upgrade_leaves_the_store_as_it_was(bare):
     with pytest.raises(RuntimeError, match="stop"):
         with M.migration_connection(bare) as conn:
             command.upgrade(M.alembic_config(conn), "head")
-            assert M.current_revision(conn) == "0003"  # inside the transaction the upgrade is done
+            assert M.current_revision(conn) == "0004"  # inside the transaction the upgrade is done
             raise RuntimeError("stop")
     assert M.store_revision(bare) == "0001"
     assert "duplicatecheck" not in table_names(bare) and "appuser" not in table_names(bare)
@@ -401,7 +401,7 @@ def test_init_store_at_head_runs_no_alembic_command(engine, monkeypatch):
     monkeypatch.setattr(command, "upgrade", refuse)
     monkeypatch.setattr(command, "stamp", refuse)
     init_store(engine)
-    assert M.store_revision(engine) == "0003"
+    assert M.store_revision(engine) == "0004"
 
 
 def test_two_processes_opening_a_new_store_at_once_upgrade_it_once(db_url):
@@ -425,7 +425,7 @@ def test_two_processes_opening_a_new_store_at_once_upgrade_it_once(db_url):
         th.join()
     try:
         assert errors == []
-        assert M.store_revision(engines[0]) == "0003"
+        assert M.store_revision(engines[0]) == "0004"
         assert len(q.regions(engines[0])) == 6 and len(q.instrument_classes(engines[0])) == 89
     finally:
         for eng in engines:
@@ -441,4 +441,4 @@ def test_downgrade_to_the_first_schema_and_back(bare):
     migrate(bare, "base", down=True)
     assert table_names(bare) == [M.VERSION_TABLE]
     init_store(bare)
-    assert M.store_revision(bare) == "0003" and schema_differences(bare) == []
+    assert M.store_revision(bare) == "0004" and schema_differences(bare) == []
