@@ -79,11 +79,14 @@ def region_names(engine: Engine) -> dict[str, tuple[str, str]]:
 
 
 def build_snapshot(engine: Engine, year: int, scheme: Scheme, result: EvaluationResult,
-                   table: IndicatorTable) -> dict:
+                   table: IndicatorTable, *, data_fingerprint: str | None = None) -> dict:
+    """The publishable snapshot of `result`; `data_fingerprint` is that of `table` when the
+    caller already has it (it is computed otherwise)."""
     if result.scheme != scheme:
         raise ValueError("the result was computed with another scheme than the one given")
-    return publication.snapshot(year, scheme, result, table, publication.data_fingerprint(table),
-                                regions=region_names(engine))
+    if data_fingerprint is None:
+        data_fingerprint = publication.data_fingerprint(table)
+    return publication.snapshot(year, scheme, result, table, data_fingerprint, regions=region_names(engine))
 
 
 def publish(engine: Engine, year: int, scheme: Scheme, result: EvaluationResult, table: IndicatorTable,

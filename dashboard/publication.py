@@ -48,6 +48,15 @@ TIMESTAMP_KEY = "created_at"
 
 def _plain(value, decimals: int | None = DECIMALS):
     """A JSON-ready copy for storage: numpy scalars to Python, NaN/None to None, floats rounded."""
+    kind = type(value)  # the common exact types first (a snapshot holds ~40 values per unit)
+    if kind is str:
+        return value
+    if kind is float:
+        if value != value or value in (math.inf, -math.inf):
+            return None
+        return (round(value, decimals) if decimals is not None else value) + 0.0
+    if kind is dict:
+        return {str(k): _plain(v, decimals) for k, v in value.items()}
     if isinstance(value, Mapping):
         return {str(k): _plain(v, decimals) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -70,7 +79,10 @@ def data_fingerprint(table) -> str:
     """SHA-256 of the raw indicator matrix and the unit statuses of an IndicatorTable (canonical
     JSON: keys sorted, floats rounded to 6 decimals, NaN as null)."""
     raw = table.raw.sort_index()
-    matrix = {str(uid): {col: raw.at[uid, col] for col in sorted(raw.columns)} for uid in raw.index}
+    columns = sorted(raw.columns)
+    # Column by column (each keeps its own type, as a cell read would): one pass, no lookups.
+    values = [raw[col].tolist() for col in columns]
+    matrix = {str(uid): dict(zip(columns, row)) for uid, *row in zip(raw.index, *values)}
     statuses = {str(uid): str(s) for uid, s in table.units["status"].sort_index().items()}
     text = scoring.canonical_json({"raw": matrix, "status": statuses})
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -79,32 +91,53 @@ def data_fingerprint(table) -> str:
 # --------------------------------------------------------------------------- snapshot
 
 
-def _group_scores(row: pd.Series) -> dict:
-    return {g: row.get(g) for g in GROUP_IDS}
+def _rows_by_unit(frame: pd.DataFrame) -> dict:
+    """unit id -> {column: value} of every row of `frame` (values as a row read gives them)."""
+    columns = list(frame.columns)
+    return {uid: dict(zip(columns, row)) for uid, row in zip(frame.index, frame.to_numpy().tolist())}
 
 
-def _unit_record(uid, unit: pd.Series, table, result, regions: Mapping) -> dict:
-    res = result.table.loc[uid] if uid in result.table.index else pd.Series(dtype=object)
-    status = str(unit["status"])
-    rank = res.get("rank") if status == RATED else None
-    region_zh, region_en = regions.get(str(unit["region_code"]), ("", ""))
-    return {
-        "unit_id": int(uid),
-        "name": unit["name"],
-        "name_en": _text(unit.get("name_en")),
-        "unit_type": unit["unit_type"],
-        "region_code": str(unit["region_code"]),
-        "region_name_zh": region_zh,
-        "region_name_en": region_en,
-        "eligible_instruments": int(unit["eligible_instruments"]),
-        "status": status,
-        "raw": dict(table.raw.loc[uid]) if uid in table.raw.index else {},
-        "normalised": dict(result.normalised.loc[uid]) if uid in result.normalised.index else {},
-        "groups": _group_scores(res) if status == RATED else {g: None for g in GROUP_IDS},
-        "score": res.get("score") if status == RATED else None,
-        "rank": None if rank is None or pd.isna(rank) else int(rank),
-        "grade": "" if pd.isna(res.get("grade", "")) else str(res.get("grade", "") or ""),
-    }
+def _column(frame: pd.DataFrame, name: str, n: int) -> list:
+    return frame[name].tolist() if name in frame.columns else [None] * n
+
+
+def _unit_records(table, result, regions: Mapping) -> list[dict]:
+    """One record per unit of `table.units` (in its order): names, type, region, status, raw and
+    normalised values, group scores, score, rank and grade. Built column by column: a per-unit
+    row lookup costs more than the whole evaluation at national scale."""
+    units = table.units
+    n = len(units)
+    res = result.table.reindex(units.index)  # a unit missing from the result: all NaN (= None)
+    raw, normalised = _rows_by_unit(table.raw), _rows_by_unit(result.normalised)
+    groups = {g: _column(res, g, n) for g in GROUP_IDS}
+    columns = zip(units.index, _column(units, "name", n), _column(units, "name_en", n), _column(units, "unit_type", n),
+                  _column(units, "region_code", n), _column(units, "eligible_instruments", n),
+                  _column(units, "status", n), _column(res, "score", n), _column(res, "rank", n),
+                  _column(res, "grade", n))
+    records = []
+    for k, (uid, name, name_en, unit_type, region_code, eligible, status, score, rank, grade) in enumerate(columns):
+        status = str(status)
+        rated = status == RATED
+        region_zh, region_en = regions.get(str(region_code), ("", ""))
+        rank = rank if rated else None
+        records.append({
+            "unit_id": int(uid),
+            "name": name,
+            "name_en": _text(name_en),
+            "unit_type": unit_type,
+            "region_code": str(region_code),
+            "region_name_zh": region_zh,
+            "region_name_en": region_en,
+            "eligible_instruments": int(eligible),
+            "status": status,
+            "raw": raw.get(uid, {}),
+            "normalised": normalised.get(uid, {}),
+            "groups": {g: groups[g][k] for g in GROUP_IDS} if rated else {g: None for g in GROUP_IDS},
+            "score": score if rated else None,
+            "rank": None if rank is None or pd.isna(rank) else int(rank),
+            "grade": "" if grade is None or pd.isna(grade) else str(grade or ""),
+        })
+    return records
 
 
 def _text(value) -> str:
@@ -124,7 +157,7 @@ def snapshot(year: int, scheme: Scheme, result, table, data_fingerprint: str, *,
     region code to its (Chinese, English) names for the notice."""
     regions = regions or {}
     weights = {str(k): float(v) for k, v in result.weights.items()}
-    records = [_unit_record(uid, table.units.loc[uid], table, result, regions) for uid in table.units.index]
+    records = _unit_records(table, result, regions)
     return {
         "format": SNAPSHOT_FORMAT,
         "year": int(year),

@@ -451,6 +451,13 @@ def rank_correlation(a: pd.Series, b: pd.Series) -> tuple[float, float]:
 # --------------------------------------------------------------------------- publication
 def _canonical(value):
     """JSON-ready value: floats rounded to 6 decimals (NaN → null, −0 → 0), keys as strings."""
+    kind = type(value)  # the common exact types first: a fingerprint covers every unit's values
+    if kind is float:
+        return None if math.isnan(value) else round(value, FINGERPRINT_DECIMALS) + 0.0
+    if kind is str:
+        return value
+    if kind is dict:
+        return {str(k): _canonical(v) for k, v in value.items()}
     if isinstance(value, dict):
         return {str(k): _canonical(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -474,8 +481,10 @@ def canonical_json(payload) -> str:
 
 def result_fingerprint(result: EvaluationResult, data_fingerprint: str) -> str:
     """SHA-256 hex of scheme + weights + per-unit results + data fingerprint (canonical JSON)."""
-    rows = result.table[list(TABLE_COLUMNS)].astype(object).to_dict(orient="index")
-    units = {str(uid): row for uid, row in rows.items()}
+    columns = list(TABLE_COLUMNS)
+    table = result.table[columns]
+    values = [table[c].tolist() for c in columns]  # column by column: Python scalars, NA as is
+    units = {str(uid): dict(zip(columns, row)) for uid, *row in zip(table.index, *values)}
     payload = {
         "scheme": result.scheme.to_dict(),
         "weights": result.weights.to_dict(),

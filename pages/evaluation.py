@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import census, scoring
+from dashboard import scoring
 from dashboard import formatting as fmt
 from dashboard.ui import evaluation_frames as frames
 from dashboard.ui import evaluation_view as view
@@ -50,8 +50,7 @@ with preview:
 with ranking_tab:
     view.show_ranking(result, units, moves, regions, baseline_caption, t)
     view.show_scorecard(result, units, t)
-    annual = census.annual_frame(read(ctx, "instruments"), read(ctx, "usage_by_instrument_year", year), year)
-    view.show_instruments(annual, t)
+    view.show_instruments(ctx, year)
 
 with definitions_tab:
     view.show_definitions(choice.scheme, result.weights, t)

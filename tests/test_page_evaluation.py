@@ -14,10 +14,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import evaluation, indicators, scoring, weighting
+from dashboard import evaluation, indicators, publication, scoring, weighting
+from dashboard.auth import Actor
+from dashboard.i18n import Translator
 from dashboard.scheme import GROUP_IDS, Scheme
+from dashboard.ui import evaluation_frames as frames
+from dashboard.ui import evaluation_view as view
+from dashboard.ui.context import PageContext
+from dashboard.ui.evaluation_frames import WeightChoice
 from models import evaluations as E
-from models.db import init_store, make_engine
+from models import queries
+from models.db import data_revision, init_store, make_engine
+from models.services.imports import apply_import
 from models.services.demo import load_demo
 from tests.apptest_utils import open_app, wkey
 from tests.factories import add_instrument, add_unit, add_usage, small_registry
@@ -65,6 +73,17 @@ def shown_order(at) -> list[str]:
     return list(ranking(at)["单位名称"])
 
 
+def notice_fingerprint(at) -> str:
+    """The fingerprint under the notice downloads (that of the live ranking by default)."""
+    return next(c.value for c in at.caption if c.value.startswith("结果指纹：")).split("：", 1)[1]
+
+
+def fingerprint_of(table, scheme: Scheme, weights: pd.Series | None = None) -> str:
+    """The fingerprint publishing the ranking of `table` under `scheme` would store."""
+    return scoring.result_fingerprint(scoring.evaluate(table.raw, table.units, scheme, weights),
+                                      publication.data_fingerprint(table))
+
+
 def test_demo_store_ranks_several_units_as_scoring_does(monkeypatch, demo_url):
     table, scheme = _domain(demo_url)
     statuses = table.units["status"].value_counts()
@@ -99,6 +118,7 @@ def test_changing_a_group_weight_reranks_as_scoring_says(monkeypatch, demo_url):
     at.number_input(key=wkey(at, "eval_group_use")).set_value(0.0).run()
     at.number_input(key=wkey(at, "eval_group_share")).set_value(60.0).run()
     assert shown_order(at) == after
+    assert notice_fingerprint(at) == fingerprint_of(table, changed) != fingerprint_of(table, scheme)
     # Rank moves against the baseline (the unchanged ranking): baseline rank − current rank.
     moves = dict(zip(ranking(at)["单位名称"], ranking(at)["名次变化"]))
     climber = next(name for name in after if after.index(name) < before.index(name))
@@ -236,6 +256,7 @@ def test_monte_carlo_runs_on_request(monkeypatch, demo_url):
 
 def test_publishing_twice_gives_one_publication_with_the_same_fingerprint(monkeypatch, demo_url):
     at = open_app(monkeypatch, demo_url, page=PAGE)
+    shown = notice_fingerprint(at)
     assert at.button(key="eval_publish").disabled  # not confirmed yet
     at.checkbox(key=wkey(at, "eval_publish_confirm")).check().run()
     at.button(key="eval_publish").click().run()
@@ -245,6 +266,7 @@ def test_publishing_twice_gives_one_publication_with_the_same_fingerprint(monkey
     pubs = E.published_evaluations(eng, YEAR)
     assert len(pubs) == 1
     fingerprint = pubs["fingerprint"].iloc[0]
+    assert fingerprint == shown  # the live ranking's fingerprint, shown before publishing, is what was stored
     assert fingerprint in first
     assert any("完全一致" in s.value and fingerprint in s.value for s in at.success)
     assert list(frame_with(at, "结果指纹（SHA-256）")["结果指纹（SHA-256）"]) == [fingerprint]
@@ -256,6 +278,63 @@ def test_publishing_twice_gives_one_publication_with_the_same_fingerprint(monkey
     assert fingerprint in second
     assert len(E.published_evaluations(eng, YEAR)) == 1
     eng.dispose()
+
+
+def test_the_notice_of_the_live_ranking_is_made_on_request_with_the_fingerprint_shown(monkeypatch, demo_url):
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    at.number_input(key=wkey(at, "eval_group_use")).set_value(10.0).run()
+    table, scheme = _domain(demo_url)
+    live = scheme.with_weights(group_weights={"use": 10.0})
+    assert notice_fingerprint(at) == fingerprint_of(table, live)
+    eng = make_engine(demo_url)
+    try:
+        ctx = PageContext(lang="zh", t=Translator("zh"), year=YEAR, engine=eng, revision=data_revision(eng))
+        choice = WeightChoice(live, None, "direct", applied=True)
+        result = frames.evaluate(table, choice)
+        make, fingerprint = view.notice_source(ctx, YEAR, "current", choice, result, table)
+        snap = make()
+        expected = evaluation.build_snapshot(eng, YEAR, live, result, table)
+    finally:
+        eng.dispose()
+    assert fingerprint == snap["fingerprint"] == notice_fingerprint(at)
+    assert {k: v for k, v in snap.items() if k != "created_at"} == {k: v for k, v in expected.items() if k != "created_at"}
+    rows = publication.notice_csv(snap, Translator("zh")).decode("utf-8-sig").splitlines()
+    assert len(rows) == 1 + len(table.units)
+
+
+def test_new_usage_imported_through_the_service_shows_at_the_next_run(monkeypatch, demo_url):
+    """Every cache of the page (indicator table, data fingerprint, ranking under the scheme in
+    force, instrument table) is keyed by the data revision, which a write service bumps."""
+    table, scheme = _domain(demo_url)
+    before = scoring.evaluate(table.raw, table.units, scheme)
+    last = before.rated().index[-1]  # the lowest-ranked unit gets a very busy year
+    at = open_app(monkeypatch, demo_url, page=PAGE)
+    assert shown_order(at) == expected_order(table, scheme)
+    fingerprint = notice_fingerprint(at)
+    eng = make_engine(demo_url)
+    try:
+        instruments = queries.instruments(eng)
+        mine = instruments[instruments["unit_id"] == last]
+        records = [{"unit": unit, "inner_id": inner, "year": YEAR, "month": m, "effective_hours": 350.0,
+                    "external_hours": 200.0} for unit, inner in zip(mine["unit_name"], mine["inner_id"]) for m in range(1, 13)]
+        counts = apply_import(eng, "usage", records, actor=Actor(name="tester", role="admin"), file_name="usage.csv",
+                              due_day=10)
+    finally:
+        eng.dispose()
+    assert counts.changed
+    at.run()
+    assert not at.exception
+    after, _ = _domain(demo_url)
+    assert shown_order(at) == expected_order(after, scheme) != expected_order(table, scheme)
+    shown = ranking(at)
+    expected = scoring.evaluate(after.raw, after.units, scheme)
+    assert np.allclose(shown["综合得分"], expected.rated()["score"].round(2))
+    # The baseline (the ranking under the scheme in force) is recomputed too: nothing moved.
+    assert set(shown["名次变化"]) == {"–"}
+    assert notice_fingerprint(at) == fingerprint_of(after, scheme) != fingerprint
+    hours = frame_with(at, "有效机时（小时）")
+    busy = hours[hours["仪器名称"].isin(set(mine["name_zh"])) & (hours["单位名称"] == mine["unit_name"].iloc[0])]
+    assert len(busy) == len(mine) and set(busy["有效机时（小时）"]) == {4200.0}
 
 
 def test_english_page_shows_english_labels(monkeypatch, demo_url):

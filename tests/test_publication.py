@@ -18,20 +18,22 @@ the default scheme (global weights = group share × share within the group):
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from dataclasses import replace
 from datetime import datetime, timezone
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
 from dashboard import publication, scoring
-from dashboard.evaluation import EvaluationUnavailable, publish, run_evaluation, verify_publication
+from dashboard.evaluation import EvaluationUnavailable, build_snapshot, publish, run_evaluation, verify_publication
 from dashboard.i18n import Translator
 from dashboard.indicators import IndicatorTable
-from dashboard.scheme import default_scheme
+from dashboard.scheme import GROUP_IDS, Group, Indicator, Scheme, default_scheme
 from models import evaluations as E
 from models import tables as T
 from models.queries import count_rows
@@ -124,6 +126,121 @@ def test_data_fingerprint_ignores_float_noise_but_not_real_changes():
     assert publication.data_fingerprint(IndicatorTable(filled, units)) != base  # NaN is not 0
     moved = units.replace({"status": {"rated": "not_reported"}})
     assert publication.data_fingerprint(IndicatorTable(raw, moved)) != base
+
+
+# Fingerprints are stored with every publication and re-computed to verify it, so they must never
+# change for the same inputs. The literal values below were computed by the per-unit implementation
+# (cell and row look-ups) that the column-wise one replaced; a unit absent from the indicator matrix
+# (unit 30) and a rated unit with a missing value (unit 8) are included.
+GOAL = {"lower": 0, "upper": 1}
+PIN_SCHEME = Scheme(
+    name="三指标测试方案", version=1, groups=(Group("org", 1), Group("use", 1), Group("share", 2)),
+    indicators=(Indicator("open_ratio", "org", params=GOAL), Indicator("effective_hours_ratio", "use", params=GOAL),
+                Indicator("external_share", "share", method="minmax")))
+PIN_IDS = [11, 3, 7, 20, 5, 8]
+PIN_RAW = pd.DataFrame({"open_ratio": [0.8, 1.0, 0.4, np.nan, 1.0, 0.4],
+                        "effective_hours_ratio": [0.6, 0.2, 1.0, np.nan, 0.5, np.nan],
+                        "external_share": [0.5, 0.9, 0.3, np.nan, 0.1, 0.3 + 1e-13]},
+                       index=pd.Index(PIN_IDS, name="unit_id"))
+PIN_UNITS = pd.DataFrame({
+    "name": ["甲研究院", "乙检测中心", "丙医院", "丁公司", "戊站", "己所"],
+    "name_en": ["Institute A", "", "Hospital C", None, "Station E", np.nan],
+    "unit_type": ["科研院所", "检验检测", "医疗卫生", "企业", "其他", "科研院所"],
+    "region_code": ["152921", "152921", "152922", "152923", "152923", "152999"],
+    "eligible_instruments": [3, 2, 4, 2, 1, 5],
+    "status": ["rated", "rated", "rated", "not_reported", "too_few_instruments", "rated"],
+}, index=pd.Index(PIN_IDS, name="unit_id"))
+PIN_REGIONS = {"152921": ("阿拉善左旗", "Alxa Left Banner"), "152922": ("阿拉善右旗", "")}
+PIN_NOW = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+PIN_VARIANTS = {  # scheme, override weights, result fingerprint, SHA-256 of the whole snapshot (sorted JSON)
+    "arithmetic": (PIN_SCHEME, None, "159d10aae6abc90173cdc0bb5613e5f549bfd6a5520e18227f5be2a25ffd73b7",
+                   "26fc9675be064a1c188a070f783828bcef3c79ceb74be18e8d6746a6745cb660"),
+    "geometric, quotas": (replace(PIN_SCHEME, aggregation="geometric", grade=replace(PIN_SCHEME.grade, mode="quotas")),
+                          None, "f125675ffd2508dd9b1d6bf1245894d35c06cbbec56ca6f57ba7549a1d9c422c",
+                          "72d99cde5e2c18eb5bc8ee6d65a2b9353ef55791ab605498887c53256de8f57c"),
+    "override weights": (PIN_SCHEME, pd.Series({"open_ratio": 2.0, "effective_hours_ratio": 0.0, "external_share": 1.0}),
+                         "11a2120572964e78039f253fce1eb8b65e487133b37d3bbaa8bc7e1d63bf7c15",
+                         "69a96b2581c832fe719b6c3d4fb961ae987adb91f7202fd75b848fb63c2a7bf2"),
+}
+
+
+@pytest.mark.parametrize("variant", list(PIN_VARIANTS))
+def test_fingerprints_and_snapshots_stay_those_of_the_first_implementation(variant):
+    scheme, weights, result_fp, snapshot_sha = PIN_VARIANTS[variant]
+    table = IndicatorTable(PIN_RAW, PIN_UNITS)
+    data_fp = publication.data_fingerprint(table)
+    assert data_fp == "23301c03d7ac58cd62dbfea1893d61467565f53ec0d4deaf007e3ea2fecc7dd1"
+    result = scoring.evaluate(PIN_RAW, PIN_UNITS, scheme, weights)
+    assert scoring.result_fingerprint(result, data_fp) == result_fp
+    snap = publication.snapshot(YEAR, scheme, result, table, data_fp, regions=PIN_REGIONS, now=PIN_NOW)
+    assert snap["fingerprint"] == result_fp
+    text = json.dumps(snap, sort_keys=True, ensure_ascii=False)
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == snapshot_sha
+
+
+def _reference_record(uid, unit: pd.Series, table, result, regions) -> dict:
+    """The first implementation of a snapshot's unit record (a row look-up per unit)."""
+    res = result.table.loc[uid] if uid in result.table.index else pd.Series(dtype=object)
+    status = str(unit["status"])
+    rank = res.get("rank") if status == "rated" else None
+    region_zh, region_en = regions.get(str(unit["region_code"]), ("", ""))
+    name_en = unit.get("name_en")
+    return {
+        "unit_id": int(uid), "name": unit["name"], "name_en": name_en if isinstance(name_en, str) else "",
+        "unit_type": unit["unit_type"], "region_code": str(unit["region_code"]),
+        "region_name_zh": region_zh, "region_name_en": region_en,
+        "eligible_instruments": int(unit["eligible_instruments"]), "status": status,
+        "raw": dict(table.raw.loc[uid]) if uid in table.raw.index else {},
+        "normalised": dict(result.normalised.loc[uid]) if uid in result.normalised.index else {},
+        "groups": {g: res.get(g) for g in GROUP_IDS} if status == "rated" else {g: None for g in GROUP_IDS},
+        "score": res.get("score") if status == "rated" else None,
+        "rank": None if rank is None or pd.isna(rank) else int(rank),
+        "grade": "" if pd.isna(res.get("grade", "")) else str(res.get("grade", "") or ""),
+    }
+
+
+def _reference_data_fingerprint(table) -> str:
+    raw = table.raw.sort_index()
+    matrix = {str(uid): {col: raw.at[uid, col] for col in sorted(raw.columns)} for uid in raw.index}
+    statuses = {str(uid): str(s) for uid, s in table.units["status"].sort_index().items()}
+    return hashlib.sha256(scoring.canonical_json({"raw": matrix, "status": statuses}).encode("utf-8")).hexdigest()
+
+
+def _reference_result_fingerprint(result, data_fp: str) -> str:
+    rows = result.table[list(scoring.TABLE_COLUMNS)].astype(object).to_dict(orient="index")
+    payload = {"scheme": result.scheme.to_dict(), "weights": result.weights.to_dict(), "geometric_floor": result.floor,
+               "units": {str(uid): row for uid, row in rows.items()}, "data_fingerprint": data_fp}
+    return hashlib.sha256(scoring.canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+def test_column_wise_snapshot_equals_the_per_unit_one_with_a_unit_missing_from_the_matrix():
+    units = pd.concat([PIN_UNITS, pd.DataFrame({"name": ["庚站"], "name_en": ["G"], "unit_type": ["其他"],
+                                                "region_code": ["152921"], "eligible_instruments": [2],
+                                                "status": ["not_reported"]}, index=pd.Index([30], name="unit_id"))])
+    table = IndicatorTable(PIN_RAW, units)  # unit 30 has no row of raw values
+    for scheme, weights, _, _ in PIN_VARIANTS.values():
+        result = scoring.evaluate(PIN_RAW, units, scheme, weights)
+        data_fp = publication.data_fingerprint(table)
+        assert data_fp == _reference_data_fingerprint(table)
+        assert scoring.result_fingerprint(result, data_fp) == _reference_result_fingerprint(result, data_fp)
+        snap = publication.snapshot(YEAR, scheme, result, table, data_fp, regions=PIN_REGIONS, now=PIN_NOW)
+        records = [publication._plain(_reference_record(uid, units.loc[uid], table, result, PIN_REGIONS))
+                   for uid in units.index]
+        assert snap["units"] == publication._ordered_units(records)
+        assert json.dumps(snap["units"], ensure_ascii=False) == json.dumps(publication._ordered_units(records),
+                                                                           ensure_ascii=False)  # key order too
+        missing = next(u for u in snap["units"] if u["unit_id"] == 30)
+        assert missing["raw"] == {} and missing["normalised"] == {} and missing["grade"] == scheme.grade.fourth_label
+
+
+def test_a_snapshot_given_the_data_fingerprint_is_the_one_computed_without_it(store):
+    engine, _ = store
+    table, result = run_evaluation(engine, YEAR)
+    data_fp = publication.data_fingerprint(table)
+    given = build_snapshot(engine, YEAR, result.scheme, result, table, data_fingerprint=data_fp)
+    computed = build_snapshot(engine, YEAR, result.scheme, result, table)
+    assert given["data_fingerprint"] == computed["data_fingerprint"] == data_fp
+    assert {k: v for k, v in given.items() if k != "created_at"} == {k: v for k, v in computed.items() if k != "created_at"}
 
 
 # --------------------------------------------------------------------------- publishing

@@ -2,8 +2,11 @@
 controls, and the ranking, robustness, publication and scheme-version sections.
 
 The pure display builders these sections draw (frames, texts, the rank-band chart) are in
-dashboard/ui/evaluation_frames.py. Only the indicator table (the store read) is cached, per year
-and data revision, so a weight change costs one pass over the small unit × indicator matrix.
+dashboard/ui/evaluation_frames.py. What does not depend on the weights is cached per year and data
+revision (a write bumps the revision, so every cache below is left behind by it): the indicator
+table (the store read), its data fingerprint, the ranking under the scheme in force and the
+instrument table. A weight change then costs one pass over the small unit × indicator matrix; the
+public notice is built only when it is downloaded.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from dashboard import auth, evaluation, indicators, publication, scoring, weighting
+from dashboard import auth, census, evaluation, indicators, publication, scoring, weighting
 from dashboard.i18n import Translator
 from dashboard.scheme import AGGREGATIONS, GRADE_MODES, GROUP_IDS, METHODS, GradeRule, Scheme
 from dashboard import formatting as fmt
@@ -54,6 +57,24 @@ def indicator_table(ctx: PageContext, year: int, scheme: Scheme) -> indicators.I
     base scheme is passed, never the live one."""
     url = ctx.engine.url.render_as_string(hide_password=False)
     return _indicator_table(url, ctx.revision, year, scheme.to_json())
+
+
+def _table_key(scheme: Scheme) -> tuple:
+    """What of a scheme shapes its indicator table: the indicator ids and the minimum number of
+    instruments (the live scheme and the scheme in force agree on both)."""
+    return tuple(scheme.indicator_ids()), scheme.min_instruments
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _data_fingerprint(url: str, revision: int, year: int, table_key: tuple,
+                      _table: indicators.IndicatorTable) -> str:
+    return publication.data_fingerprint(_table)
+
+
+def data_fingerprint(ctx: PageContext, year: int, scheme: Scheme, table: indicators.IndicatorTable) -> str:
+    """publication.data_fingerprint of `table` (the indicator table of `year` for `scheme`),
+    cached per data revision: it does not change with the weights."""
+    return _data_fingerprint(_url(ctx), ctx.revision, year, _table_key(scheme), table)
 
 
 def _default(name: str, value) -> str:
@@ -308,8 +329,17 @@ def baseline(ctx: PageContext, year: int, table: indicators.IndicatorTable, base
         pub = snap["publication"]
         return baseline_table(snap), ctx.t("evaluation.baseline.published", id=pub["id"],
                                            at=pd.Timestamp(pub["published_at"]).strftime("%Y-%m-%d %H:%M"))
-    result = scoring.evaluate(table.raw, table.units, base)
-    return result.table[["rank", "grade"]], ctx.t("evaluation.baseline.scheme", name=base.name, version=base.version)
+    ranks = _scheme_ranks(_url(ctx), ctx.revision, year, base.to_json(), table)
+    return ranks, ctx.t("evaluation.baseline.scheme", name=base.name, version=base.version)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _scheme_ranks(url: str, revision: int, year: int, scheme_json: str,
+                  _table: indicators.IndicatorTable) -> pd.DataFrame:
+    """Rank and grade per unit under the scheme itself (the baseline before any publication);
+    `_table` is the indicator table of (url, revision, year) for that scheme."""
+    result = scoring.evaluate(_table.raw, _table.units, Scheme.from_json(scheme_json))
+    return result.table[["rank", "grade"]]
 
 
 # ------------------------------------------------------------------------------------ sections
@@ -441,9 +471,11 @@ def show_nothing_rated(ctx: PageContext, year: int, table: indicators.IndicatorT
 def show_scorecard(result: scoring.EvaluationResult, units: pd.DataFrame, t: Translator) -> None:
     """Pick a unit; its indicators with raw and normalised values, weights and contributions."""
     st.subheader(t("evaluation.scorecard.title"))
-    names = unit_labels(units, t.lang)
+    names = unit_labels(units, t.lang).to_dict()  # a dict: one lookup per unit
     order = list(result.table.index)  # rated by rank, then the others
-    labels = {uid: _unit_option(uid, result.table.loc[uid], names, t) for uid in order}
+    rows = result.table
+    labels = {uid: _unit_option(uid, status, rank, score, names, t)
+              for uid, status, rank, score in zip(order, rows["status"], rows["rank"], rows["score"])}
     uid = st.selectbox(t("evaluation.scorecard.choose"), order, key=widget_key("eval_unit"),
                        format_func=lambda u: labels[u])
     row = result.table.loc[uid]
@@ -457,18 +489,26 @@ def show_scorecard(result: scoring.EvaluationResult, units: pd.DataFrame, t: Tra
         st.caption(t("evaluation.scorecard.arithmetic", score=f"{row['score']:.3f}"))
 
 
-def _unit_option(uid, row: pd.Series, names: pd.Series, t: Translator) -> str:
-    if row["status"] == scoring.RATED:
-        return t("evaluation.scorecard.option", rank=int(row["rank"]), unit=names.get(uid, uid),
-                 score=f"{row['score']:.2f}")
+def _unit_option(uid, status: str, rank, score, names: dict, t: Translator) -> str:
+    if status == scoring.RATED:
+        return t("evaluation.scorecard.option", rank=int(rank), unit=names.get(uid, uid), score=f"{score:.2f}")
     return t("evaluation.scorecard.option_unrated", unit=names.get(uid, uid))
 
 
-def show_instruments(annual: pd.DataFrame, t: Translator) -> None:
+@st.cache_data(show_spinner=False, max_entries=8)
+def _instrument_table(url: str, revision: int, year: int, lang: str, sort_by: str, _ctx: PageContext) -> pd.DataFrame:
+    """The instrument table of `year` as shown (tens of thousands of rows at province scale),
+    per data revision; `_ctx` is the page context of (url, revision), used for the reads."""
+    annual = census.annual_frame(read(_ctx, "instruments"), read(_ctx, "usage_by_instrument_year", year), year)
+    return instrument_frame(annual, sort_by, Translator(lang))
+
+
+def show_instruments(ctx: PageContext, year: int) -> None:
+    t = ctx.t
     st.subheader(t("evaluation.instruments.title"))
     sort_by = st.radio(t("evaluation.instruments.sort"), ("utilisation", "external_share"), horizontal=True,
                        key=widget_key("eval_instrument_sort"), format_func=lambda k: t(f"evaluation.instruments.sort.{k}"))
-    frame = instrument_frame(annual, sort_by, t)
+    frame = _instrument_table(_url(ctx), ctx.revision, year, t.lang, sort_by, ctx)
     one = st.column_config.NumberColumn(format="%.1f")
     st.dataframe(frame, hide_index=True, width="stretch", height=420, column_config={
         t("evaluation.col.utilisation"): one, t("evaluation.col.external_share"): one,
@@ -543,21 +583,33 @@ def show_publication(ctx: PageContext, year: int, choice: WeightChoice, result: 
         show_verification(ctx, int(pubs["id"].iloc[0]))
 
     st.markdown(f"**{t('evaluation.notice.title')}**")
-    current = evaluation.build_snapshot(ctx.engine, year, choice.scheme, result, table)
-    sources = {"current": current}
-    if not pubs.empty:
-        sources["published"] = latest_snapshot(ctx, year)
-    which = st.radio(t("evaluation.notice.which"), list(sources), horizontal=True, key=widget_key("eval_notice_source"),
+    sources = ["current"] if pubs.empty else ["current", "published"]
+    which = st.radio(t("evaluation.notice.which"), sources, horizontal=True, key=widget_key("eval_notice_source"),
                      format_func=lambda k: t(f"evaluation.notice.{k}"))
-    snap = sources[which]
+    snap, fingerprint = notice_source(ctx, year, which, choice, result, table)
     c1, c2, _ = st.columns([1, 1, 2])
-    c1.download_button(t("evaluation.notice.html"), publication.notice_html(snap, t).encode("utf-8"),
+    # The notice is rendered when a button is pressed (a callable), not on every rerun.
+    c1.download_button(t("evaluation.notice.html"), lambda: publication.notice_html(snap(), t).encode("utf-8"),
                        file_name=f"notice_{year}_{which}.html", mime="text/html", key="eval_notice_html",
                        icon=":material/description:", on_click="ignore")
-    c2.download_button(t("evaluation.notice.csv"), publication.notice_csv(snap, t),
+    c2.download_button(t("evaluation.notice.csv"), lambda: publication.notice_csv(snap(), t),
                        file_name=f"notice_{year}_{which}.csv", mime="text/csv", key="eval_notice_csv",
                        icon=":material/table:", on_click="ignore")
-    st.caption(t("evaluation.notice.fingerprint", fingerprint=snap["fingerprint"]))
+    st.caption(t("evaluation.notice.fingerprint", fingerprint=fingerprint))
+
+
+def notice_source(ctx: PageContext, year: int, which: str, choice: WeightChoice, result: scoring.EvaluationResult,
+                  table: indicators.IndicatorTable):
+    """(snapshot maker, fingerprint) of the notice to offer: the live ranking ("current") or the
+    latest publication ("published"). The live snapshot is only made when asked for; its
+    fingerprint is the one publishing it would store (scoring.result_fingerprint)."""
+    if which == "published":
+        stored = latest_snapshot(ctx, year)
+        return (lambda: stored), stored["fingerprint"]
+    data_fp = data_fingerprint(ctx, year, choice.scheme, table)
+    engine, scheme = ctx.engine, choice.scheme
+    return ((lambda: evaluation.build_snapshot(engine, year, scheme, result, table, data_fingerprint=data_fp)),
+            scoring.result_fingerprint(result, data_fp))
 
 
 def _publish_controls(ctx: PageContext, year: int, choice: WeightChoice, result: scoring.EvaluationResult,
