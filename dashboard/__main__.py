@@ -1,4 +1,4 @@
-"""Command line: `python -m dashboard {init|demo|import|export|bench|evaluate|report|dupcheck|backup|restore|user} ...`.
+"""Command line: `python -m dashboard {init|demo|import|export|bench|evaluate|report|dupcheck|find|backup|restore|user} ...`.
 
 Every command works on the store selected by `DATABASE_URL` (default: the SQLite file under
 data/), creating the schema and reference data first when they are missing. Help and messages
@@ -84,6 +84,17 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     dup.add_argument("--format", choices=("text", "json"), default="text", help=t("dupcheck.cli.help.format"))
     dup.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=t("dupcheck.cli.help.lang"))
 
+    find = sub.add_parser("find", help=t("cli.help.find"))
+    find.add_argument("query", help=t("cli.help.find_query"))
+    find.add_argument("--region", default=None, help=t("cli.help.find_region"))
+    find.add_argument("--near", default="152921", help=t("cli.help.find_near"))
+    find.add_argument("--class", dest="class_code", metavar="CODE", default="", help=t("cli.help.find_class"))
+    find.add_argument("--max-fee", type=float, default=None, metavar="CNY", help=t("cli.help.find_max_fee"))
+    find.add_argument("--min-rating", type=float, default=None, help=t("cli.help.find_min_rating"))
+    find.add_argument("--year", type=int, default=None, help=t("cli.help.find_year"))
+    find.add_argument("--limit", type=int, default=20, help=t("cli.help.find_limit"))
+    find.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.help.format"))
+
     backup = sub.add_parser("backup", help=t("backup.cli.help.backup"))
     backup.add_argument("--out", required=True, help=t("backup.cli.help.out"))
     restore = sub.add_parser("restore", help=t("backup.cli.help.restore"))
@@ -142,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         from dashboard.dupcheck import run_dupcheck
 
         return run_dupcheck(engine, args, t)
+    if args.command == "find":
+        from dashboard.finder import run_find
+
+        return run_find(engine, args, t)
     if args.command in ("backup", "restore"):
         from dashboard.backup import run_backup, run_restore
 

@@ -20,6 +20,7 @@ instruments = instruments_or_stop(ctx, t("registry.empty"), t("registry.empty_li
 
 regions = read(ctx, "regions")
 classes = read(ctx, "instrument_classes")
+view.apply_instrument_link(instruments)
 chosen = view.read_filter(instruments, regions, classes, t)
 filtered = R.filter_instruments(instruments, chosen, regions)
 st.markdown(t("registry.count", shown=len(filtered), total=len(instruments)))

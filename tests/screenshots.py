@@ -39,8 +39,10 @@ SHOTS = (
     ("audit-zh", "audit", "zh"),
     ("audit-en", "audit", "en"),
     ("readonly-zh", "purchases", "zh"),  # a visitor who has not signed in
+    ("finder-zh", "finder?q=土壤重金属检测", "zh"),  # the public face: a visitor with a query link
+    ("finder-en", "finder?q=液相色谱", "en"),
 )
-READ_ONLY = {"readonly-zh"}
+READ_ONLY = {"readonly-zh", "finder-zh", "finder-en"}
 
 
 def take(out: Path, db_url: str | None = None, only: str | None = None) -> list[Path]:
@@ -63,6 +65,8 @@ def take(out: Path, db_url: str | None = None, only: str | None = None) -> list[
                 page.goto(f"{app}/{path}") if stem in READ_ONLY else \
                     page.locator('[data-testid="stSidebarNav"] a[href$="/' + path + '"]').first.click()
                 wait_until_idle(page, timeout_ms=180_000)
+                if stem.startswith("finder"):  # its first search also works out the year's evaluation
+                    page.locator('[data-testid="stMetric"]').first.wait_for(timeout=180_000)
                 if lang == "en":
                     page.locator('[data-testid="stSidebar"]').get_by_text("English").click()
                     wait_until_idle(page)

@@ -17,7 +17,7 @@ def test_init_creates_schema_and_reference_data_idempotently(db_url):
     for _ in range(2):
         out = subprocess.run([sys.executable, "-m", "dashboard", "--lang", "en", "init"], cwd=ROOT, env=env,
                              capture_output=True, text=True, check=True)
-        assert out.stdout.strip() == "Schema (revision 0003) and reference data are in place."
+        assert out.stdout.strip() == "Schema (revision 0004) and reference data are in place."
     eng = make_engine(db_url)
     assert {"instrument", "usagemonthly", "auditentry"} <= set(table_names(eng))
     assert len(queries.regions(eng)) == 6

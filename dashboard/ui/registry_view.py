@@ -23,6 +23,9 @@ from dashboard.ui.context import PageContext, read, widget_key
 from dashboard.ui.labels import localised
 
 TABLE_COLUMNS = ("inner_id", "name", "unit", "region", "class", "value_wan", "purpose", "share_mode", "status")
+LINK_PARAM = "instrument"  # ?instrument=<id> opens the page on that instrument (the service finder links here)
+FILTER_WIDGETS = ("registry_regions", "registry_units", "registry_share", "registry_top", "registry_middle",
+                  "registry_status", "registry_value")
 
 
 def with_local_names(classes: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -109,6 +112,23 @@ def value_range(instruments: pd.DataFrame, t: Translator) -> tuple[float | None,
     if bounds is None:
         return None, None
     return st.slider(t("registry.filter.value"), *bounds, bounds, step=1.0, key=widget_key("registry_value"))
+
+
+def apply_instrument_link(instruments: pd.DataFrame) -> None:
+    """On ?instrument=<id>: the search set to that instrument's inner id, the other filters cleared
+    and the detail picker on it; the parameter is then taken off the address, so later changes stay
+    and the same link works again (an unknown id changes nothing)."""
+    value = st.query_params.get(LINK_PARAM)
+    if not value:
+        return
+    del st.query_params[LINK_PARAM]
+    row = instruments[instruments["id"].astype(str) == str(value).strip()]
+    if row.empty:
+        return
+    for name in FILTER_WIDGETS:
+        st.session_state.pop(widget_key(name), None)
+    st.session_state[widget_key("registry_text")] = str(row["inner_id"].iloc[0])
+    st.session_state[widget_key("registry_selected")] = int(row["id"].iloc[0])
 
 
 def read_filter(instruments: pd.DataFrame, regions: pd.DataFrame, classes: pd.DataFrame, t: Translator) -> R.RegistryFilter:

@@ -15,6 +15,7 @@ from models import tables as T
 PAGES = (
     # (file, catalogue key of the title, icon)
     ("pages/overview.py", "nav.overview", ":material/dashboard:"),
+    ("pages/finder.py", "nav.finder", ":material/search:"),
     ("pages/registry.py", "nav.registry", ":material/inventory_2:"),
     ("pages/utilisation.py", "nav.utilisation", ":material/speed:"),
     ("pages/layout.py", "nav.layout", ":material/grid_view:"),
@@ -84,4 +85,6 @@ def visible_pages(who: auth.Actor) -> tuple[tuple[str, str, str], ...]:
 
 def navigation(t: Translator):
     """The menu of the pages the acting person may open."""
-    return st.navigation([st.Page(path, title=t(key), icon=icon) for path, key, icon in visible_pages(current_actor())])
+    # expanded: more than twelve pages would otherwise be folded behind "View N more"
+    return st.navigation([st.Page(path, title=t(key), icon=icon) for path, key, icon in visible_pages(current_actor())],
+                         expanded=True)
