@@ -49,6 +49,7 @@ STATUS_NOT_REPORTED = "not_reported"
 STATUSES = (STATUS_RATED, STATUS_TOO_FEW, STATUS_NOT_REPORTED)  # catalogue keys eval.status.<status>
 
 UNIT_COLUMNS = ["name", "name_en", "unit_type", "region_code", "eligible_instruments", "reported", "status"]
+SERVICE_COLUMNS = ["instrument_id", "user_type", "applicant_unit", "service_amount_cny", "rating", "voucher_amount_cny"]
 
 
 # --------------------------------------------------------------------------- inputs
@@ -77,8 +78,8 @@ class EvaluationInputs:
 def load_inputs(engine: Engine, year: int) -> EvaluationInputs:
     """Read what `compute_indicators` needs for `year` from the store."""
     return EvaluationInputs(
-        units=Q.units(engine),
-        instruments=Q.instruments(engine),
+        units=Q.units_for_evaluation(engine),
+        instruments=Q.instruments_for_evaluation(engine),
         usage_year=Q.usage_by_instrument_year(engine, year),
         services_year=Q.services_for_evaluation(engine, year),
         submissions_year=Q.submissions(engine, year, kind=USAGE_KIND),
@@ -106,7 +107,9 @@ class Basis:
     instruments: the eligible instruments (index instrument id) with unit_id, is_open,
         has_booking, original_value, rated_hours, effective_hours, external_hours,
         months_in_service, months_reported (≤ months_in_service).
-    services: the year's service records of eligible instruments, with unit_id.
+    services: the year's service records of eligible instruments (instrument_id, unit_id,
+        service_amount_cny, voucher_amount_cny), with external (user type 外部用户), client (the
+        applicant unit, trimmed) and score (the rating's score, NaN when unrated).
     submissions: the year's monthly usage submissions, with on_time (bool).
     """
 
@@ -131,6 +134,15 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 
 def _text(series: pd.Series) -> pd.Series:
     return series.fillna("").astype(str).str.strip()
+
+
+def _per_value(series: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """`fn(series)` for a column of few distinct values: `fn` runs on the distinct values (missing
+    included) and the results are spread back to the rows (same index). The service records of
+    a year repeat a handful of user types and ratings over hundreds of thousands of rows."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    per_value = np.asarray(fn(pd.Series(uniques, dtype=series.dtype)))
+    return pd.Series(per_value[codes], index=series.index)
 
 
 def _months_in_service(start: pd.Series, year: int) -> pd.Series:
@@ -179,9 +191,16 @@ def _service_basis(inputs: EvaluationInputs, year: int, instruments: pd.DataFram
     services = inputs.services_year
     if "start_time" in services.columns and not services.empty:
         services = services[pd.to_datetime(services["start_time"]).dt.year == year]
-    services = services[services["instrument_id"].isin(instruments.index)].copy()
-    services["unit_id"] = services["instrument_id"].map(instruments["unit_id"])
-    return services
+    services = services.loc[services["instrument_id"].isin(instruments.index), SERVICE_COLUMNS]
+    return pd.DataFrame({
+        "instrument_id": services["instrument_id"],
+        "unit_id": services["instrument_id"].map(instruments["unit_id"]),
+        "service_amount_cny": services["service_amount_cny"],
+        "voucher_amount_cny": services["voucher_amount_cny"],
+        "external": _per_value(services["user_type"], lambda v: _text(v) == EXTERNAL_USER),
+        "client": _per_value(services["applicant_unit"], _text),
+        "score": _per_value(services["rating"], lambda v: _text(v).map(RATING_SCORES).astype(float)),
+    }, index=services.index)
 
 
 def _submission_basis(inputs: EvaluationInputs, year: int) -> pd.DataFrame:
@@ -257,14 +276,13 @@ def external_share(b: Basis) -> pd.Series:
 
 
 def _external_services(b: Basis) -> pd.DataFrame:
-    return b.services[_text(b.services["user_type"]) == EXTERNAL_USER]
+    return b.services[b.services["external"]]
 
 
 def outside_clients(b: Basis) -> pd.Series:
     """Distinct applicant units among the year's external-user service records."""
     ext = _external_services(b)
-    names = _text(ext["applicant_unit"])
-    named = ext.assign(client=names)[names != ""]
+    named = ext[ext["client"] != ""]
     return named.groupby("unit_id")["client"].nunique().reindex(b.unit_ids, fill_value=0).astype(float)
 
 
@@ -277,8 +295,7 @@ def external_income_ratio(b: Basis) -> pd.Series:
 
 def user_rating(b: Basis) -> pd.Series:
     """Mean rating score (非常满意 5 … 极差 1) of the year's rated service records (NaN when none)."""
-    scores = _text(b.services["rating"]).map(RATING_SCORES).astype(float)
-    rated = b.services.assign(score=scores)[scores.notna()]
+    rated = b.services[b.services["score"].notna()]
     return rated.groupby("unit_id")["score"].mean().reindex(b.unit_ids).astype(float)
 
 
