@@ -180,28 +180,45 @@ def _water_fill(b: np.ndarray, c: np.ndarray, pool: float) -> tuple[np.ndarray, 
     return np.minimum(c, lam * b), lam
 
 
+def _first_by_priority(candidates: np.ndarray, k: int, rem: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The `k` first of `candidates` (positions, ascending) in rounding priority — largest
+    remainder, then larger basis, then earlier position — as a set. A partition on the remainder
+    and a sort of the ties on the threshold only: O(n) where sorting every unit was O(n log n)."""
+    if k >= candidates.size:
+        return candidates
+    r = rem[candidates]
+    threshold = np.partition(r, candidates.size - k)[candidates.size - k]  # the k-th largest
+    above = candidates[r > threshold]
+    tied = candidates[r == threshold]
+    need = k - above.size
+    if need < tied.size:
+        tied = tied[np.lexsort((tied, -b[tied]))[:need]]
+    return np.concatenate([above, tied])
+
+
 def _round_to_cents(x: np.ndarray, cap_c: np.ndarray, b: np.ndarray, target: int) -> np.ndarray:
     """Largest-remainder rounding of real cents `x` (≤ cap_c) to integers summing to `target`."""
     snapped = np.round(x, _SNAP_DECIMALS)
     floor = np.floor(snapped)
     rem = snapped - floor
     out = floor.astype(np.int64)
-    priority = np.lexsort((np.arange(len(x)), -b, -rem))  # largest remainder, larger basis, first
     missing = target - int(out.sum())
     while missing > 0:  # normally one pass: missing = Σ remainders < number of units with one
-        room = priority[out[priority] < cap_c[priority]]
+        room = np.flatnonzero(out < cap_c)
         if room.size == 0:
             break
-        take = room[:missing]
+        take = _first_by_priority(room, missing, rem, b)
         out[take] += 1
         missing -= take.size
-    while missing < 0:  # only from float noise
-        have = priority[::-1][out[priority[::-1]] > 0]
-        if have.size == 0:
-            break
-        take = have[:-missing]
-        out[take] -= 1
-        missing += take.size
+    if missing < 0:  # only from float noise
+        priority = np.lexsort((np.arange(len(x)), -b, -rem))  # largest remainder, larger basis, first
+        while missing < 0:
+            have = priority[::-1][out[priority[::-1]] > 0]
+            if have.size == 0:
+                break
+            take = have[:-missing]
+            out[take] -= 1
+            missing += take.size
     return out
 
 
@@ -214,7 +231,12 @@ def allocate_detail(basis, budget, caps=None, eligible=None) -> Allocation:
     eligible  bools like basis, None = all eligible
     Raises ValueError on NaN, negative or infinite budget, or shape mismatches.
     """
-    b, pool, c, e = _validated(basis, budget, caps, eligible)
+    return _allocate_valid(*_validated(basis, budget, caps, eligible))
+
+
+def _allocate_valid(b: np.ndarray, pool: float, c: np.ndarray, e: np.ndarray) -> Allocation:
+    """`allocate_detail` on inputs `_validated` already checked (1-D float basis and caps, bool
+    eligible, pool ≥ 0)."""
     n = b.shape[0]
     cap_c = _to_cents_floor(np.maximum(c, 0.0))
     pool_c = int(_to_cents_floor(np.array(pool)))
@@ -372,24 +394,37 @@ def _money_column(frame: pd.DataFrame, col: str) -> np.ndarray:
     return frame[col].fillna(0.0).to_numpy(float)
 
 
-def reward_outcome(units: pd.DataFrame, rule: RewardRule,
-                   excluded: Iterable | None = None) -> RewardOutcome:
-    """Reward per unit under `rule` (module docstring); `excluded` = unit ids barred by sanctions
-    (no post-subsidy)."""
-    rule.validate()
-    frame = _units_frame(units, rule)
+@dataclass(frozen=True, eq=False)
+class _Terms:
+    """What `reward_outcome` works out per unit before the allocation (arrays in frame order)."""
+
+    score: np.ndarray
+    grade: pd.Series
+    income: np.ndarray
+    basis: np.ndarray
+    cap: np.ndarray
+    barred: np.ndarray  # the "excluded" test, as reward_outcome makes it
+    reason: np.ndarray  # REASONS id or None (object array)
+
+    @property
+    def eligible(self) -> np.ndarray:
+        return self.reason == None  # noqa: E711
+
+
+def _basis_of(rule: RewardRule, score: np.ndarray, income: np.ndarray, revenue: np.ndarray) -> np.ndarray:
+    if rule.basis == "score":
+        return np.nan_to_num(score, nan=0.0)
+    if rule.basis == "score_x_external_income":
+        return np.nan_to_num(score, nan=0.0) * income
+    return revenue
+
+
+def _terms(frame: pd.DataFrame, rule: RewardRule, barred: set) -> _Terms:
     n = len(frame)
-    barred = set(excluded or ())
     score = frame["score"].to_numpy(float) if "score" in frame.columns else np.full(n, np.nan)
     grade = frame["grade"] if "grade" in frame.columns else pd.Series([None] * n, index=frame.index)
     income = _money_column(frame, "external_income_cny")
-
-    if rule.basis == "score":
-        basis = np.nan_to_num(score, nan=0.0)
-    elif rule.basis == "score_x_external_income":
-        basis = np.nan_to_num(score, nan=0.0) * income
-    else:
-        basis = _money_column(frame, "voucher_revenue_cny")
+    basis = _basis_of(rule, score, income, _money_column(frame, "voucher_revenue_cny"))
 
     cap = np.full(n, np.inf)
     if rule.cap_cny is not None:
@@ -398,8 +433,9 @@ def reward_outcome(units: pd.DataFrame, rule: RewardRule,
         cap = np.minimum(cap, float(rule.cap_share_of_external_income) * np.maximum(income, 0.0))
 
     rounded = np.round(score, SCORE_DECIMALS)
+    is_barred = np.asarray(frame.index.isin(list(barred)), dtype=bool)
     fails = [
-        ("excluded", frame.index.isin(list(barred))),
+        ("excluded", is_barred),
         ("not_rated", np.isnan(score) if rule.uses_score() else np.zeros(n, dtype=bool)),
         ("grade", ~grade.isin(list(rule.eligible_grades)).to_numpy() if rule.eligible_grades
          else np.zeros(n, dtype=bool)),
@@ -411,18 +447,47 @@ def reward_outcome(units: pd.DataFrame, rule: RewardRule,
     reason = np.full(n, None, dtype=object)
     for rid, mask in fails:
         reason = np.where((reason == None) & np.asarray(mask, dtype=bool), rid, reason)  # noqa: E711
-    eligible = reason == None  # noqa: E711
+    return _Terms(score, grade, income, basis, cap, is_barred, reason)
 
-    alloc = allocate_detail(np.maximum(basis, 0.0), rule.pool_cny, cap, eligible)
+
+def _moved_reason(terms: _Terms, i: int, rule: RewardRule, score: float, grade: str, basis: float):
+    """The reason_if_not of unit position `i` with another score, grade and basis (the same tests,
+    in the same order, as `_terms`; exclusion and cap do not depend on the score)."""
+    if terms.barred[i]:
+        return "excluded"
+    if rule.uses_score() and np.isnan(score):
+        return "not_rated"
+    if rule.eligible_grades and grade not in list(rule.eligible_grades):
+        return "grade"
+    if rule.min_score is not None and not (np.round(np.array([score]), SCORE_DECIMALS)[0] >= float(rule.min_score)):
+        return "min_score"
+    if not basis > 0:
+        return "no_basis"
+    if not _to_cents_floor(np.array([terms.cap[i]]))[0] > 0:
+        return "no_cap"
+    return None
+
+
+def reward_outcome(units: pd.DataFrame, rule: RewardRule,
+                   excluded: Iterable | None = None) -> RewardOutcome:
+    """Reward per unit under `rule` (module docstring); `excluded` = unit ids barred by sanctions
+    (no post-subsidy)."""
+    rule.validate()
+    frame = _units_frame(units, rule)
+    n = len(frame)
+    terms = _terms(frame, rule, set(excluded or ()))
+    eligible = terms.eligible
+
+    alloc = allocate_detail(np.maximum(terms.basis, 0.0), rule.pool_cny, terms.cap, eligible)
     pool = float(rule.pool_cny)
     table = pd.DataFrame({
         "unit_id": frame.index.to_numpy(),
-        "score": score,
-        "grade": pd.Series(grade.to_numpy(dtype=object), dtype=object),
+        "score": terms.score,
+        "grade": pd.Series(terms.grade.to_numpy(dtype=object), dtype=object),
         "eligible": eligible.astype(bool),
-        "reason_if_not": pd.Series(reason, dtype=object),  # None when eligible
-        "basis": basis,
-        "cap": np.where(np.isfinite(cap), cap, np.nan),
+        "reason_if_not": pd.Series(terms.reason, dtype=object),  # None when eligible
+        "basis": terms.basis,
+        "cap": np.where(np.isfinite(terms.cap), terms.cap, np.nan),
         "reward": alloc.amounts,
         "capped": alloc.capped,
         "share": alloc.amounts / pool if pool > 0 else np.zeros(n),
@@ -486,7 +551,7 @@ def boundary_units(units: pd.DataFrame, rule: RewardRule, grade_lines: GradeRule
         frame["grade"] = None
     frame["grade"] = frame["grade"].astype(object)
     barred = set(excluded or ())
-    base_by_id = base.table.set_index("unit_id")
+    base_table = base.table
 
     kinds: dict[float, str] = {float(x): "grade" for x in bands.bands}
     if rule.min_score is not None:
@@ -494,8 +559,20 @@ def boundary_units(units: pd.DataFrame, rule: RewardRule, grade_lines: GradeRule
         kinds[m] = "both" if m in kinds else "min_score"
     lines = sorted(kinds, reverse=True)
 
+    # Moving one unit across a line changes only that unit's score, grade, basis and eligibility:
+    # the allocation is re-run on the other units' terms, worked out once (as reward_outcome would
+    # work them out on the moved frame), with that unit's entries replaced.
+    terms = _terms(frame, rule, barred)
+    basis_all = np.maximum(terms.basis, 0.0)
+    eligible_all = terms.eligible.astype(bool)
+    pool = float(rule.pool_cny)
+    new_grades: dict[float, str] = {}
+    base_grade = base_table["grade"].to_numpy(object)
+    base_eligible = base_table["eligible"].to_numpy(bool)
+    base_reward = base_table["reward"].to_numpy(float)
+
     rows = []
-    for uid, score in frame["score"].items():
+    for i, (uid, score) in enumerate(frame["score"].items()):
         if uid in barred or not np.isfinite(score):
             continue
         s = round(float(score), SCORE_DECIMALS)
@@ -505,19 +582,32 @@ def boundary_units(units: pd.DataFrame, rule: RewardRule, grade_lines: GradeRule
             if distance > margin:
                 continue
             new_score = line if up else line - step
-            moved = frame.copy()
-            moved.loc[uid, "score"] = new_score
-            moved.loc[uid, "grade"] = _band_grade(new_score, bands)
-            after = reward_outcome(moved, rule, excluded).table.set_index("unit_id").loc[uid]
-            now = base_by_id.loc[uid]
+            if new_score not in new_grades:
+                new_grades[new_score] = _band_grade(new_score, bands)
+            new_grade = new_grades[new_score]
+            moved_basis = _basis_of(rule, np.array([new_score], dtype=float), terms.income[i:i + 1],
+                                    terms.basis[i:i + 1])
+            reason = _moved_reason(terms, i, rule, new_score, new_grade, float(moved_basis[0]))
+            moved_b = np.maximum(moved_basis, 0.0)[0]
+            reward_now = float(base_reward[i])
+            if reason is not None:  # out of the allocation: nothing, whatever the others get
+                reward_after = 0.0
+            elif eligible_all[i] and moved_b == basis_all[i]:  # the base allocation again
+                reward_after = reward_now
+            else:
+                b = basis_all.copy()
+                b[i] = moved_b
+                e = eligible_all.copy()
+                e[i] = True
+                reward_after = float(_allocate_valid(b, pool, terms.cap, e).amounts[i])
             rows.append({
-                "unit_id": uid, "score": float(score), "grade": now["grade"], "line": line,
+                "unit_id": uid, "score": float(score), "grade": base_grade[i], "line": line,
                 "line_kind": kinds[line], "direction": "up" if up else "down",
                 "distance": distance, "new_score": new_score,
-                "new_grade": moved.loc[uid, "grade"], "eligible": bool(now["eligible"]),
-                "eligible_if_crossed": bool(after["eligible"]), "reward": float(now["reward"]),
-                "reward_if_crossed": float(after["reward"]),
-                "change": round(float(after["reward"]) - float(now["reward"]), 2),
+                "new_grade": new_grade, "eligible": bool(base_eligible[i]),
+                "eligible_if_crossed": reason is None, "reward": reward_now,
+                "reward_if_crossed": reward_after,
+                "change": round(reward_after - reward_now, 2),
             })
     out = pd.DataFrame(rows, columns=[c for c in BOUNDARY_COLUMNS if c != "nearest"])
     if out.empty:

@@ -382,6 +382,18 @@ class SanctionInputs:
     load_lines: LoadLines = field(default_factory=LoadLines)
 
 
+OPEN_CHECK_COLUMNS = ("instrument_id", "user_type", "start_time")  # what the nominally-open check reads
+
+
+def records_for_open_check(services: pd.DataFrame) -> pd.DataFrame:
+    """The service records with only the columns `quality.nominally_open_candidates` reads of
+    them (it filters the records by year and user type: the other columns need not be copied).
+    Records without those columns are passed on as they are (the check names what is missing)."""
+    if services is None or not all(c in services.columns for c in OPEN_CHECK_COLUMNS[:2]):
+        return services
+    return services[[c for c in OPEN_CHECK_COLUMNS if c in services.columns]]
+
+
 def build_inputs(year: int, units: pd.DataFrame | None, evaluation, reporting: pd.DataFrame | None,
                  annual: pd.DataFrame | None, services: pd.DataFrame | None = None,
                  usage: pd.DataFrame | None = None, rules: SanctionRules | None = None,
@@ -395,7 +407,7 @@ def build_inputs(year: int, units: pd.DataFrame | None, evaluation, reporting: p
     ratio = float(rules.nominally_open.max_external_ratio)
     candidates = None
     if annual is not None and services is not None and usage is not None:
-        candidates = Q.nominally_open_candidates(annual, services, usage, ratio, year)
+        candidates = Q.nominally_open_candidates(annual, records_for_open_check(services), usage, ratio, year)
     return SanctionInputs(
         year=year, units=units, evaluation=getattr(evaluation, "table", evaluation), reporting=reporting,
         candidates=candidates, candidates_ratio=ratio, annual=annual,
@@ -551,17 +563,23 @@ def _empty_fired() -> pd.DataFrame:
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every evidence column in its dtype (missing ones added, after the others, in
+    EVIDENCE_COLUMNS order). Built in one go: adding the columns one by one cost a copy of the
+    column labels each (≈1 ms apiece with pandas' Arrow-backed labels)."""
+    columns = {c: frame[c] for c in frame.columns}
     for col in EVIDENCE_COLUMNS:
         dtype = _EVIDENCE_DTYPES[col]
-        if col not in frame:
-            frame[col] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        values = columns.get(col)
+        if values is None:
+            values = pd.Series([None] * len(frame), index=frame.index, dtype=object)
         if dtype is object:
-            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+            values = values.astype(object).where(values.notna(), None)
         elif dtype is float:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+            values = pd.to_numeric(values, errors="coerce").astype(float)
         else:
-            frame[col] = frame[col].astype(dtype)
-    return frame
+            values = values.astype(dtype)
+        columns[col] = values
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def _allowed_units(units: pd.DataFrame | None):
@@ -606,6 +624,24 @@ def apply(rules: SanctionRules, inputs: SanctionInputs) -> SanctionOutcome:
     return SanctionOutcome(fired=fired, by_unit=_by_unit(fired, inputs.units), rules=rules, year=inputs.year)
 
 
+def _grouped(fired: pd.DataFrame, union_of: str | None = None) -> tuple[pd.Index, list[list], list[set]]:
+    """The unit ids of `fired` as `fired.groupby("unit_id", sort=True)` gives them, with each
+    unit's rules in row order and (when `union_of` names a column of tuples) the union of that
+    column, in one pass over the rows: looping over the groups sliced every column once per unit
+    (2.3 s for 3,010 units)."""
+    g = fired.groupby("unit_id", sort=True)
+    keys = g.size().index  # the groupby's result index: the keys its iteration yields, in order
+    codes = g.ngroup().to_numpy()
+    rules: list[list] = [[] for _ in range(len(keys))]
+    unions: list[set] = [set() for _ in range(len(keys))]
+    extra = fired[union_of] if union_of is not None else [()] * len(fired)
+    for code, rule, items in zip(codes, fired["rule"], extra):
+        if code >= 0:  # a missing unit id belongs to no group
+            rules[code].append(rule)
+            unions[code].update(items)
+    return keys, rules, unions
+
+
 def _by_unit(fired: pd.DataFrame, units: pd.DataFrame | None) -> pd.DataFrame:
     if fired.empty:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in BY_UNIT_COLUMNS})
@@ -614,17 +650,20 @@ def _by_unit(fired: pd.DataFrame, units: pd.DataFrame | None) -> pd.DataFrame:
         for col in ("rectification_years", "purchase_restricted_years"):
             out[col] = out[col].astype("int64")
         return out
+    keys, rules, unions = _grouped(fired, "consequences")
+    g = fired.groupby("unit_id", sort=True)
+    notice, no_post = g["public_notice"].any().to_numpy(), g["no_post_subsidy"].any().to_numpy()
+    rect, buy = g["rectification_years"].max().to_numpy(), g["purchase_restricted_years"].max().to_numpy()
     rows = []
-    for uid, group in fired.groupby("unit_id", sort=True):
-        union = set().union(*group["consequences"])
+    for k, uid in enumerate(keys):
         rows.append({
             "unit_id": uid,
-            "rules": tuple(group["rule"]),  # fired is in RULE_IDS order within a unit
-            "consequences": tuple(c for c in CONSEQUENCE_IDS if c in union),
-            "public_notice": bool(group["public_notice"].any()),
-            "no_post_subsidy": bool(group["no_post_subsidy"].any()),
-            "rectification_years": int(group["rectification_years"].max()),
-            "purchase_restricted_years": int(group["purchase_restricted_years"].max()),
+            "rules": tuple(rules[k]),  # fired is in RULE_IDS order within a unit
+            "consequences": tuple(c for c in CONSEQUENCE_IDS if c in unions[k]),
+            "public_notice": bool(notice[k]),
+            "no_post_subsidy": bool(no_post[k]),
+            "rectification_years": int(rect[k]),
+            "purchase_restricted_years": int(buy[k]),
         })
     out = pd.DataFrame(rows)
     names = units.set_index("id") if units is not None and "id" in units.columns else None
@@ -670,10 +709,12 @@ def restricted_units(outcome: SanctionOutcome, year: int | None = None) -> pd.Da
                              "from_year": pd.Series(dtype="int64")})[list(RESTRICTED_COLUMNS)]
     if year is None:
         raise ValueError("restricted_units needs the evaluated year (the outcome has none)")
+    keys, rules, _ = _grouped(restricting)
+    most = restricting.groupby("unit_id", sort=True)["purchase_restricted_years"].max().to_numpy()
     rows = []
-    for uid, group in restricting.groupby("unit_id", sort=True):
-        years = int(group["purchase_restricted_years"].max())
-        rows.append({"unit_id": uid, "until_year": int(year) + years, "rules": tuple(group["rule"]),
+    for k, uid in enumerate(keys):
+        years = int(most[k])
+        rows.append({"unit_id": uid, "until_year": int(year) + years, "rules": tuple(rules[k]),
                      "years": years, "from_year": int(year) + 1})
     out = pd.DataFrame(rows, columns=list(RESTRICTED_COLUMNS))
     for col in ("until_year", "years", "from_year"):
@@ -755,5 +796,5 @@ __all__ = [
     "RESTRICTED_COLUMNS", "RULES_FRAME_COLUMNS", "RULE_EVIDENCE", "RULE_IDS", "SanctionInputs", "SanctionOutcome",
     "SanctionRules", "SanctionRulesError", "apply", "build_inputs", "excluded_from_rewards",
     "flag_purchase_requests", "idle_shares", "is_restricted", "publicly_noticed", "restricted_units",
-    "rule_counts", "rules_frame",
+    "records_for_open_check", "rule_counts", "rules_frame",
 ]

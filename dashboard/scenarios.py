@@ -23,8 +23,11 @@ Inputs (`ScenarioInputs`, built once per year and data revision by `build_inputs
     the year's service records (`models.queries.services(year)` columns), the external service
     income per unit and the frames the sanction rules need. `outcome` only re-runs
     normalisation → aggregation → grading → sanctions → vouchers → allocation on them, and the
-    inputs remember the last voucher simulations (per VoucherParams) and sanction results (per
-    rules and grades), so moving the reward pool or a cap re-runs only scoring and allocation.
+    inputs remember the last voucher simulations (per VoucherParams), sanction results and
+    potential sanction counts (per rules and grades), so moving the reward pool or a cap re-runs
+    only scoring and allocation. The memo is thread-safe: the page shares one ScenarioInputs
+    between runs and sessions (dashboard/ui/incentives_view.py); nothing here changes a frame of
+    the inputs.
 
 Outcome (`outcome(params, inputs)` → `ScenarioOutcome`), one row per unit (UNIT_COLUMNS)
     score, rank, grade    `dashboard.scoring.evaluate` with the scenario's weights and grade rule
@@ -62,6 +65,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping
 
@@ -446,21 +450,28 @@ class ScenarioInputs:
 
 
 MEMO_SIZE = 32  # results kept per ScenarioInputs; moving the reward pool re-uses vouchers and sanctions
+_MEMO_LOCK = threading.Lock()  # the page shares one ScenarioInputs between runs and sessions
 
 
 def _memoised(inputs: ScenarioInputs, key, compute):
-    if key not in inputs._memo:
-        if len(inputs._memo) >= MEMO_SIZE:
-            inputs._memo.pop(next(iter(inputs._memo)))
-        inputs._memo[key] = compute()
-    return inputs._memo[key]
+    with _MEMO_LOCK:
+        if key in inputs._memo:
+            return inputs._memo[key]
+    value = compute()  # outside the lock: two runs may both work it out, with the same result
+    with _MEMO_LOCK:
+        if key not in inputs._memo:
+            while len(inputs._memo) >= MEMO_SIZE:
+                inputs._memo.pop(next(iter(inputs._memo)))
+            inputs._memo[key] = value
+        return inputs._memo[key]
 
 
 def external_income(services: pd.DataFrame, year: int | None = None) -> pd.Series:
     """Σ service_amount_cny of external-user (外部用户) records per unit_id, CNY."""
     if services is None or services.empty:
         return pd.Series(dtype=float, name="external_income_cny").rename_axis("unit_id")
-    df = services
+    # only the columns read here are filtered (a year's records carry many more)
+    df = services[[c for c in ("start_time", "user_type", "service_amount_cny", "unit_id") if c in services.columns]]
     if year is not None and "start_time" in df.columns:
         df = df[pd.to_datetime(df["start_time"]).dt.year == int(year)]
     ext = df[df["user_type"].fillna("").astype(str).str.strip() == EXTERNAL_USER]
@@ -493,7 +504,9 @@ def build_inputs(year: int, table: IndicatorTable, scheme: Scheme, services: pd.
     A frame left out only matters when a scenario turns on a rule that reads it (ScenarioError)."""
     services = services if services is not None else pd.DataFrame()
     if not services.empty and "start_time" in services.columns:
-        services = services[pd.to_datetime(services["start_time"]).dt.year == int(year)].reset_index(drop=True)
+        in_year = (pd.to_datetime(services["start_time"]).dt.year == int(year)).to_numpy()
+        # a read of the year's records (the page's) is kept as it is, not copied row by row
+        services = services.reset_index(drop=True) if in_year.all() else services[in_year].reset_index(drop=True)
     income = external_income(services).reindex(table.units.index, fill_value=0.0)
     if sanction_inputs is None:
         sanction_inputs = sanctions.build_inputs(
@@ -564,7 +577,7 @@ def sanction_inputs_for(rules: sanctions.SanctionRules, inputs: ScenarioInputs,
         if base.annual is not None and inputs.usage is not None:
             if ratio not in inputs._candidates:
                 inputs._candidates[ratio] = quality.nominally_open_candidates(
-                    base.annual, inputs.services, inputs.usage, ratio, inputs.year)
+                    base.annual, sanctions.records_for_open_check(inputs.services), inputs.usage, ratio, inputs.year)
             base = replace(base, candidates=inputs._candidates[ratio], candidates_ratio=ratio)
         else:
             base = replace(base, candidates=None, candidates_ratio=ratio)  # apply names the missing frame
@@ -579,18 +592,27 @@ def potential_sanction_counts(rules: sanctions.SanctionRules, inputs: ScenarioIn
     on = rules
     for rule_id in sanctions.RULE_IDS:
         on = on.with_rule(rule_id, enabled=True)
-    base = sanction_inputs_for(on, inputs, table)
-    if base.candidates is None:
-        on = on.with_rule(sanctions.NOMINALLY_OPEN, enabled=False)
-    return sanctions.rule_counts(sanctions.apply(on, base))
+
+    def count() -> pd.Series:
+        base = sanction_inputs_for(on, inputs, table)
+        judged = on if base.candidates is not None else on.with_rule(sanctions.NOMINALLY_OPEN, enabled=False)
+        return sanctions.rule_counts(sanctions.apply(judged, base))
+
+    return _memoised(inputs, ("potential", on, _table_key(table)), count).copy()
+
+
+def _table_key(table: pd.DataFrame) -> tuple:
+    """What the sanction rules read of an evaluation table (units, grades, scores, statuses)."""
+    return (tuple(table.index), tuple(table["grade"].astype(str)),
+            tuple(None if np.isnan(x) else round(float(x), 9) for x in table["score"].to_numpy(float)),
+            tuple(table["status"].astype(str)))
 
 
 def _sanctions(params: ScenarioParams, inputs: ScenarioInputs, table: pd.DataFrame):
     """(SanctionOutcome | None, {unit: fired rule ids}, excluded unit ids)."""
     if params.sanctions is None:
         return None, {}, set()
-    key = ("sanctions", params.sanctions, tuple(table.index), tuple(table["grade"].astype(str)),
-           tuple(None if np.isnan(x) else round(float(x), 9) for x in table["score"].to_numpy(float)), tuple(table["status"].astype(str)))
+    key = ("sanctions", params.sanctions, *_table_key(table))
     try:
         result = _memoised(inputs, key, lambda: sanctions.apply(
             params.sanctions, sanction_inputs_for(params.sanctions, inputs, table)))

@@ -302,11 +302,43 @@ def _cents(x: float) -> int:
     return int(math.floor(round(float(x), 6) + 0.5))
 
 
+_TIE_MARGIN = 1e-3  # x·10⁶ this close to a half (plus its rounding error): rounded by `_cents` itself
+
+
+def _cents_array(x: np.ndarray) -> np.ndarray:
+    """`_cents` of every element (int64), vectorised.
+
+    Python's round(x, 6) is the double nearest to N/10⁶, N = x·10⁶ (exact) rounded to a whole
+    number. y = x·10⁶ in floating point is within |y|·2⁻⁵³ of the exact product, so when y is
+    farther than that from a half, rint(y) is that same N; and with |y| < 2⁵⁰, N and 10⁶ are exact
+    doubles and N/10⁶ is correctly rounded: the same double. Elements nearer a half than
+    _TIE_MARGIN + |y|·2⁻⁵¹ (twice the error bound, and more), or beyond 2⁵⁰, or not finite, go
+    through `_cents` one by one (none do for whole-cent fees and ratios of a few decimals), so the
+    result is `_cents`'s, element for element."""
+    x = np.asarray(x, dtype=float)
+    if x.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = x * 1e6
+        near = np.rint(y)
+        margin = _TIE_MARGIN + np.abs(y) * 2.0 ** -51
+        safe = np.isfinite(y) & (np.abs(y) < 2.0 ** 50) & (np.abs(np.abs(y - near) - 0.5) > margin)
+        out = np.floor(np.where(safe, near, 0.0) / 1e6 + 0.5)
+    cents = out.astype(np.int64)
+    for i in np.flatnonzero(~safe):
+        cents[i] = _cents(x[i])
+    return cents
+
+
 def _cap_cents(cap: float | None) -> int | None:
     return None if cap is None else _cents(cap * 100)
 
 
 def _text(s: pd.Series) -> pd.Series:
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is not pd.NA:
+        # the store's text columns (pandas "str"): the same values and dtype without the round
+        # trip through Python objects
+        return s.fillna("").str.strip()
     return s.astype(object).where(s.notna(), "").astype(str).str.strip()
 
 
@@ -318,16 +350,21 @@ def _year_frame(services: pd.DataFrame, params: VoucherParams, year: int) -> pd.
     missing = [c for c in needed if c not in services.columns]
     if missing:
         raise ValueError(f"service records lack columns {missing}")
-    df = services.copy()
+    # Only the columns the simulation reads (the store's records carry long texts besides).
+    df = services[[c for c in (*REQUIRED_COLUMNS, "client_region_code") if c in services.columns]].copy()
     df["start_time"] = pd.to_datetime(df["start_time"])
-    df = df[df["start_time"].dt.year == int(year)]
+    in_year = (df["start_time"].dt.year == int(year)).to_numpy()
+    if not in_year.all():  # a read of the year's records (the page's) needs no filtering
+        df = df[in_year]
     if "client_region_code" not in df.columns:
         df["client_region_code"] = ""
     return df.reset_index(drop=True)
 
 
-def _exclusion(df: pd.DataFrame, params: VoucherParams) -> pd.Series:
-    """First failed eligibility rule per record ("" when eligible)."""
+def _exclusion(df: pd.DataFrame, params: VoucherParams) -> np.ndarray:
+    """First failed eligibility rule per record: 0 when eligible, else 1 + its position in
+    EXCLUSION_REASONS (int8; codes rather than texts, which cost a comparison of every record
+    per reason)."""
     fee = pd.to_numeric(df["service_amount_cny"], errors="coerce")
     checks = {
         "client_kind": ~_text(df["client_kind"]).isin(params.eligible_client_kinds),
@@ -338,12 +375,46 @@ def _exclusion(df: pd.DataFrame, params: VoucherParams) -> pd.Series:
         "no_firm": _text(df["applicant_unit"]) == "",
         "no_fee": ~(fee > 0),
     }
-    reason = pd.Series("", index=df.index, dtype=object)
-    for key in reversed(EXCLUSION_REASONS):  # the first failing rule wins
+    reason = np.zeros(len(df), dtype=np.int8)
+    for code, key in reversed(list(enumerate(EXCLUSION_REASONS, start=1))):  # the first failing rule wins
         fails = checks[key]
         if fails is not None:
-            reason = reason.mask(fails.to_numpy(dtype=bool), key)
+            reason[fails.to_numpy(dtype=bool)] = code
     return reason
+
+
+def _serve(want: np.ndarray, firm: np.ndarray, cap_firm: int | None, pool: int | None):
+    """Serve the requests `want` (cents, serving order) of the firms `firm` (codes) under the
+    per-firm annual cap and the pool: (after the firm cap, voucher, pool left, index of the record
+    that emptied the pool or None). All int64 cents.
+
+    Worked out without a loop over the records: until the pool is empty every record gets what
+    the firm cap leaves it, and a firm's running total of that is min(cap, running total of its
+    requests); the record that empties the pool gets what is left; after it, nothing is paid and
+    every firm's total stays where it was, so the firm cap leaves each later record
+    min(request, cap − that total). The same numbers as serving one record after the other."""
+    n = want.size
+    if cap_firm is None:
+        after = want.copy()
+    else:
+        running = pd.Series(want).groupby(firm, sort=False).cumsum().to_numpy(np.int64)
+        after = np.minimum(running, cap_firm) - np.minimum(running - want, cap_firm)
+    if pool is None:
+        return after, after.copy(), None, None
+    paid = np.cumsum(after)
+    emptied = int(np.searchsorted(paid, pool, side="left"))  # the first record with Σ paid ≥ pool
+    if emptied >= n:
+        return after, after.copy(), pool - (int(paid[-1]) if n else 0), None
+    voucher = np.zeros(n, dtype=np.int64)
+    voucher[:emptied] = after[:emptied]
+    voucher[emptied] = pool - (int(paid[emptied - 1]) if emptied else 0)
+    if cap_firm is not None and emptied + 1 < n:
+        totals = np.zeros(int(firm.max()) + 1, dtype=np.int64)
+        np.add.at(totals, firm[:emptied + 1], voucher[:emptied + 1])
+        later = firm[emptied + 1:]
+        after = after.copy()
+        after[emptied + 1:] = np.minimum(want[emptied + 1:], np.maximum(cap_firm - totals[later], 0))
+    return after, voucher, 0, emptied
 
 
 def simulate(services: pd.DataFrame, params: VoucherParams, year: int) -> VoucherOutcome:
@@ -353,10 +424,11 @@ def simulate(services: pd.DataFrame, params: VoucherParams, year: int) -> Vouche
     service_amount_cny, client_kind, user_type, unit_id (and client_region_code when
     params.client_region_codes is set). Records of other years are ignored."""
     df = _year_frame(services, params, year)
-    reason = _exclusion(df, params) if len(df) else pd.Series(dtype=object)
-    excluded = {k: int((reason == k).sum()) for k in EXCLUSION_REASONS}
+    reason = _exclusion(df, params) if len(df) else np.zeros(0, dtype=np.int8)
+    counts = np.bincount(reason, minlength=len(EXCLUSION_REASONS) + 1)
+    excluded = {k: int(counts[code]) for code, k in enumerate(EXCLUSION_REASONS, start=1)}
 
-    el = df[(reason == "").to_numpy(dtype=bool)] if len(df) else df
+    el = df[reason == 0] if len(df) else df
     el = el.assign(applicant_unit=_text(el["applicant_unit"]), client_kind=_text(el["client_kind"]),
                    id=pd.to_numeric(el["id"]))
     el = el.sort_values(["start_time", "id"], kind="stable").reset_index(drop=True)
@@ -368,35 +440,17 @@ def simulate(services: pd.DataFrame, params: VoucherParams, year: int) -> Vouche
     pool = _cap_cents(params.pool_cny)
 
     n = len(el)
-    fee_c = [_cents(f * 100) for f in el["service_amount_cny"].astype(float)]
-    fee_k = [_cents(k * f) for f in fee_c]  # the fee the record stands for, with the uplift
-    one = [_cents(ratio * f) for f in fee_c]  # one service's request
-    one_capped = [x if cap_app is None else min(x, cap_app) for x in one]
-    requested = [_cents(k * x) for x in one]
-    want = [_cents(k * x) for x in one_capped]
-    firms = el["applicant_unit"].tolist()
+    fee_c = _cents_array(el["service_amount_cny"].astype(float).to_numpy() * 100)
+    fee_k = _cents_array(k * fee_c.astype(float))  # the fee the record stands for, with the uplift
+    one = _cents_array(ratio * fee_c.astype(float))  # one service's request
+    one_capped = one if cap_app is None else np.minimum(one, cap_app)
+    requested = _cents_array(k * one.astype(float))
+    want = _cents_array(k * one_capped.astype(float))
+    firm_codes = pd.factorize(el["applicant_unit"].to_numpy(dtype=object))[0].astype(np.int64)
 
-    def serve(pool_c: int | None):
-        paid_firm: dict[str, int] = {}
-        pool_left = pool_c
-        after_firm, voucher = [0] * n, [0] * n
-        exhausted_at = None
-        for i in range(n):
-            a = want[i]
-            if cap_firm is not None:
-                a = min(a, max(cap_firm - paid_firm.get(firms[i], 0), 0))
-            v = a if pool_left is None else min(a, pool_left)
-            after_firm[i], voucher[i] = a, v
-            paid_firm[firms[i]] = paid_firm.get(firms[i], 0) + v
-            if pool_left is not None:
-                pool_left -= v
-                if pool_left == 0 and exhausted_at is None:
-                    exhausted_at = i
-        return after_firm, voucher, pool_left, exhausted_at
-
-    after_firm, voucher, pool_left, exhausted_at = serve(pool)
-    _, demand, _, _ = serve(None)
-    subsidy = [_cents(params.holder_redemption_share * v) for v in voucher]
+    after_firm, voucher, pool_left, exhausted_at = _serve(want, firm_codes, cap_firm, pool)
+    demand = _serve(want, firm_codes, cap_firm, None)[1]
+    subsidy = _cents_array(params.holder_redemption_share * voucher.astype(float))
 
     months = el["start_time"].dt.month.to_numpy() if n else np.array([], dtype=int)
     recs = pd.DataFrame({
@@ -406,16 +460,16 @@ def simulate(services: pd.DataFrame, params: VoucherParams, year: int) -> Vouche
         "unit_id": el["unit_id"].to_numpy(),
         "applicant_unit": el["applicant_unit"].to_numpy(dtype=object),
         "client_kind": el["client_kind"].to_numpy(dtype=object),
-        "fee_cny": np.array(fee_k, dtype=float) / 100,
-        "requested_cny": np.array(requested, dtype=float) / 100,
-        "demand_cny": np.array(demand, dtype=float) / 100,
-        "voucher_cny": np.array(voucher, dtype=float) / 100,
-        "post_subsidy_cny": np.array(subsidy, dtype=float) / 100,
-        "capped_per_application": np.array([c < o for c, o in zip(one_capped, one)], dtype=bool),
-        "capped_per_firm_annual": np.array([a < w for a, w in zip(after_firm, want)], dtype=bool),
-        "capped_pool": np.array([v < a for v, a in zip(voucher, after_firm)], dtype=bool),
+        "fee_cny": fee_k.astype(float) / 100,
+        "requested_cny": requested.astype(float) / 100,
+        "demand_cny": demand.astype(float) / 100,
+        "voucher_cny": voucher.astype(float) / 100,
+        "post_subsidy_cny": subsidy.astype(float) / 100,
+        "capped_per_application": one_capped < one,
+        "capped_per_firm_annual": after_firm < want,
+        "capped_pool": voucher < after_firm,
     }, columns=list(RECORD_COLUMNS))
-    covered = np.array(voucher, dtype=np.int64) > 0 if n else np.zeros(0, dtype=bool)
+    covered = voucher > 0
     recs["covered"] = covered
 
     binding = {
@@ -423,21 +477,21 @@ def simulate(services: pd.DataFrame, params: VoucherParams, year: int) -> Vouche
         LIMIT_FIRM: int(recs["capped_per_firm_annual"].sum()),
         LIMIT_POOL: int(recs["capped_pool"].sum()),
     }
+    refused_pool = (after_firm > 0) & (voucher == 0)
     refused = {
-        LIMIT_FIRM: sum(1 for a, w in zip(after_firm, want) if w > 0 and a == 0),
-        LIMIT_POOL: sum(1 for v, a in zip(voucher, after_firm) if a > 0 and v == 0),
+        LIMIT_FIRM: int(((want > 0) & (after_firm == 0)).sum()),
+        LIMIT_POOL: int(refused_pool.sum()),
     }
-    refused_pool = np.array([a > 0 and v == 0 for v, a in zip(voucher, after_firm)], dtype=bool)
 
-    spend_c = sum(voucher)
+    spend_c = int(voucher.sum())
     by_holder = _by_holder(recs, voucher, subsidy)
     by_firm = _by_firm(recs, voucher, cap_firm)
     monthly = _monthly(recs, voucher, demand, refused_pool, pool)
     outcome = VoucherOutcome(
         year=int(year), params=params,
-        spend_cny=spend_c / 100, demand_cny=sum(demand) / 100, requested_cny=sum(requested) / 100,
-        eligible_fee_cny=sum(fee_k) / 100,
-        post_subsidy_cny=sum(subsidy) / 100,
+        spend_cny=spend_c / 100, demand_cny=int(demand.sum()) / 100, requested_cny=int(requested.sum()) / 100,
+        eligible_fee_cny=int(fee_k.sum()) / 100,
+        post_subsidy_cny=int(subsidy.sum()) / 100,
         eligible_services=n, services_covered=int(covered.sum()),
         services_covered_est=round(float(covered.sum()) * k, 6),
         firms_eligible=int(recs["applicant_unit"].nunique()),

@@ -349,3 +349,27 @@ def users(engine: Engine) -> pd.DataFrame:
     df["active"] = df["active"].astype(bool)
     df["has_password"] = df["has_password"].astype(bool)
     return df
+
+
+INCENTIVE_SERVICE_COLUMNS = ("id", "instrument_id", "unit_id", "start_time", "service_amount_cny",
+                             "applicant_unit", "user_type", "client_kind", "client_region_code",
+                             "voucher_amount_cny")
+
+
+def services_for_incentives(engine: Engine, year: int) -> pd.DataFrame:
+    """The service records of `year` with only the columns the incentives page reads (voucher
+    simulation, external income, nominally-open check): the same rows, in the same id order and
+    typed as `services(engine, year)` gives them (also when the year has no record), without the
+    long texts — 64 MB instead of 145 MB at province scale."""
+    S = T.ServiceRecord
+    stmt = (
+        select(*[T.Instrument.unit_id if c == "unit_id" else getattr(S, c) for c in INCENTIVE_SERVICE_COLUMNS])
+        .join(T.Instrument, T.Instrument.id == S.instrument_id)
+        .order_by(S.id)
+    )
+    df = _frame(engine, stmt.where(*_in_year(engine, S.__table__.c.start_time, year)))
+    if df.empty:
+        # No record that year: typed as a read of records types them (an empty result would
+        # leave every column an object column).
+        df = _frame(engine, stmt.limit(1)).iloc[:0]
+    return df

@@ -54,7 +54,7 @@ if live is not None:
     with tab_rewards:
         view.show_rewards(live, t)
     with tab_sanctions:
-        view.show_sanctions(live, read(ctx, "instruments"), t)
+        view.show_sanctions(live, inputs, t)
         view.show_purchase_flags(live, read(ctx, "purchase_requests"), t)
     with tab_boundary:
         view.show_boundary(live, inputs, view.margin(), t)

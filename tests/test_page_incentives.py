@@ -22,6 +22,7 @@ firm and year, local SMEs only, external users only, pool 100万): A's three ser
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timezone
 
 import pandas as pd
@@ -558,3 +559,90 @@ def test_a_longer_restriction_flags_later_requests(monkeypatch, store):
     assert list(flagged["限制至（年）"]) == [2027, 2027]
     definitions = frame_with(at, "规则（当前取值）").set_index("项目")
     assert "尚未评议" in definitions.loc["限制新购期内的购置申请", "规则（当前取值）"]
+
+
+# ------------------------------------------------------------------------------------ sanctions table
+def _former_sanctions_frame(o, t, instruments=None):
+    """F.sanctions_frame before it grouped the fired rows once (it filtered them unit by unit)."""
+    from dashboard.ui import incentives_frames as F
+
+    columns = [t("incentives.col.unit"), t("sanctions.col.rules"), t("sanctions.col.evidence"),
+               t("sanctions.col.consequences")]
+    if o.sanctions is None or o.sanctions.by_unit.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    names = F.unit_names(o.units, t.lang)
+    ratio = o.params.sanctions.nominally_open.max_external_ratio if o.params.sanctions else None
+    fired = o.sanctions.fired
+    rows = []
+    for r in o.sanctions.by_unit.to_dict("records"):
+        own = fired[fired["unit_id"] == r["unit_id"]].to_dict("records")
+        evidence = t("incentives.clause_separator").join(
+            t("sanctions.evidence.item", rule=t("sanctions.rule." + e["rule"]),
+              evidence=F.evidence_text(e, t, instruments, ratio)) for e in own)
+        rows.append([names.get(r["unit_id"], str(r["unit_id"])), F.rules_text(r["rules"], t), evidence,
+                     F.consequence_ids_text(r, t, o.year)])
+    return pd.DataFrame(rows, columns=columns)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_sanctions_table_equals_the_former_unit_by_unit_version(seed, lang):
+    from types import SimpleNamespace
+
+    from dashboard import sanctions as S
+    from dashboard.i18n import Translator
+    from dashboard.ui import incentives_frames as F
+    from tests.test_sanctions import random_sanction_case
+
+    rules, inputs = random_sanction_case(seed)
+    units = inputs.units.rename(columns={"id": "unit_id"})
+    if "name_en" not in units:
+        units["name_en"] = ""
+    o = SimpleNamespace(sanctions=S.apply(rules, inputs), units=units, params=SimpleNamespace(sanctions=rules),
+                        year=YEAR)
+    labels = {int(i): f"仪器{i}" for i in range(1000, 1400, 2)}  # some candidates have a label, others not
+    t = Translator(lang)
+    pd.testing.assert_frame_equal(F.sanctions_frame(o, t, labels), _former_sanctions_frame(o, t, labels),
+                                  check_exact=True)
+
+
+# ------------------------------------------------------------------------------------ the page's lean read
+def test_the_lean_read_of_service_records_gives_the_same_records_and_scenario(store):
+    """The page reads only the service-record columns its numbers use
+    (models.queries.services_for_incentives); the rows, their order and types, and every figure of a scenario
+    are those of the full read (models.queries.services)."""
+    from dashboard import indicators, quality, scenarios, utilisation
+    from dashboard.scheme import default_scheme
+    from dashboard.ui import incentives_frames as F
+    from models import queries
+
+    url, ids = store
+    eng = make_engine(url)
+    add_service(eng, ids["A1"], datetime(YEAR - 1, 12, 31, 23), "甲企业", 7_000.0, user_type="外部用户",
+                client_kind="本地中小企业")  # the year before: not read
+    add_service(eng, ids["D1"], datetime(YEAR, 12, 31, 23, 59), "某大学", 1_234.5, user_type="外部用户",
+                client_kind="高校", client_region_code="Z01")
+    full = queries.services(eng, YEAR)
+    lean = queries.services_for_incentives(eng, YEAR)
+    assert list(lean.columns) == list(queries.INCENTIVE_SERVICE_COLUMNS) and len(lean) == 6
+    pd.testing.assert_frame_equal(lean, full[list(queries.INCENTIVE_SERVICE_COLUMNS)], check_exact=True)
+    none = queries.services_for_incentives(eng, 1999)
+    pd.testing.assert_frame_equal(none, queries.services(eng, 1999)[list(queries.INCENTIVE_SERVICE_COLUMNS)])
+
+    scheme = default_scheme()
+    table = indicators.compute_indicators(indicators.load_inputs(eng, YEAR), YEAR, scheme)
+    units, instruments = queries.units(eng), queries.instruments(eng)
+    usage = queries.usage_by_instrument_year(eng, YEAR)
+    status = quality.reporting_status(queries.submissions(eng, YEAR), units, YEAR, instruments, as_of=date(2026, 6, 30))
+    reporting, annual = quality.reporting_summary(status, units), utilisation.utilisation_frame(instruments, usage, YEAR)
+    params = F.default_params(scheme)
+    other_ratio = replace(params, sanctions=params.sanctions.with_rule("nominally_open", max_external_ratio=0.3))
+    for p in (params, other_ratio):
+        got, want = (scenarios.outcome(p, scenarios.build_inputs(YEAR, table, scheme, frame, reporting=reporting,
+                                                                 annual=annual, usage=usage))
+                     for frame in (lean, full))
+        pd.testing.assert_frame_equal(got.units, want.units, check_exact=True)
+        assert got.totals == want.totals
+        pd.testing.assert_frame_equal(got.sanctions.fired, want.sanctions.fired, check_exact=True)
+        pd.testing.assert_frame_equal(got.vouchers.records, want.vouchers.records, check_exact=True)
+    eng.dispose()

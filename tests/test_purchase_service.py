@@ -407,3 +407,69 @@ def test_backfill_adds_checks_only_to_checked_or_decided_requests_without_one(en
     assert [status(engine, i) for i in (submitted, checked, decided)] == ["submitted", "checked", "decided"]
     assert SP.backfill_demo_checks(engine) == 0  # nothing left to do
     assert count(engine, T.DuplicateCheck) == 3
+
+
+# The backfill once held every run (snapshot JSON included) until one final write: 5.7 GB for
+# the 774 checks of the national demo. It now writes them a few at a time; the former version,
+# kept here, must write the same rows (ids, times, snapshots) on a seeded random set of requests.
+
+def _former_backfill(engine, *, actor: str = "demo", days_after: int = 7) -> int:
+    from datetime import time, timedelta
+
+    from dashboard import dupcheck as D
+    from models.db import bump_revision, session_scope
+
+    requests = q.purchase_requests(engine)
+    done = set(q.duplicate_checks(engine)["request_id"].astype(int)) if len(requests) else set()
+    todo = requests[requests["status"].isin([PR.CHECKED, PR.DECIDED]) & ~requests["id"].isin(done)]
+    if todo.empty:
+        return 0
+    inputs = SP.check_inputs(engine)
+    runs = []
+    for row in todo.to_dict("records"):
+        day = pd.Timestamp(row["submitted_date"]).date() + timedelta(days=days_after)
+        at = (datetime.combine(day, time(10, 0)) - SP.BEIJING_OFFSET).replace(tzinfo=timezone.utc)
+        rec, snapshot = SP._evaluate(int(row["id"]), inputs, None, D.ReviewRules(), day)
+        runs.append(SP._check_row(int(row["id"]), rec, snapshot, actor or "demo", at))
+    with session_scope(engine) as s:
+        s.add_all(runs)
+        bump_revision(s)
+    return len(runs)
+
+
+def _seeded_requests(engine, seed: int) -> int:
+    """The registry plus 17 requests of random names, classes, prices, dates and statuses."""
+    import random
+
+    rng = random.Random(seed)
+    applicant = registry(engine)["applicant"]
+    names = [("液相色谱仪", "010501"), ("高效液相色谱仪", "010501"), ("气相色谱仪", "010502"), ("离心机", "030101")]
+    with Session(engine) as s:
+        for k in range(17):
+            name, code = rng.choice(names)
+            s.add(T.PurchaseRequest(request_no=f"ALS-CG-2026-{k + 1:04d}", applicant_unit_id=applicant,
+                                    instrument_name=name, class_code=code,
+                                    quoted_price=float(rng.choice([30_000, 300_000, 480_000, 2_500_000])),
+                                    region_code="152921", submitted_date=date(2025, 12, 1) + (date(2026, 1, 1) - date(2025, 12, 1)) * rng.random(),
+                                    status=rng.choice(["submitted", "checked", "decided", "checked"])))
+        s.commit()
+    return int(q.purchase_requests(engine)["status"].isin(["checked", "decided"]).sum())
+
+
+def test_backfill_written_in_batches_equals_the_former_single_write(engine, backend, tmp_path, monkeypatch):
+    from models.db import data_revision, make_engine, init_store
+    from tests.stores import store_url
+
+    expected = _seeded_requests(engine, seed=8)
+    with store_url(backend, tmp_path) as url:
+        former = make_engine(url)
+        init_store(former)
+        assert _seeded_requests(former, seed=8) == expected > SP.BACKFILL_BATCH
+        assert _former_backfill(former) == expected
+        monkeypatch.setattr(SP, "BACKFILL_BATCH", 3)  # several flushes and a remainder
+        assert SP.backfill_demo_checks(engine) == expected
+        columns = ["id", "request_id", "checked_at", "checked_by", "tier", "suggested_verdict", "rules", "snapshot_json"]
+        pd.testing.assert_frame_equal(q.duplicate_checks(engine)[columns], q.duplicate_checks(former)[columns],
+                                      check_exact=True)
+        assert data_revision(engine) == data_revision(former)
+        former.dispose()

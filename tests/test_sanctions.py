@@ -596,3 +596,133 @@ def test_flags_follow_the_sanction_outcome():
     assert list(flagged["flag"]) == ["pending", "pending", "in_window", "in_window", "in_window"]
     off = S.SanctionRules().with_rule("nominally_open", enabled=False)
     assert S.flag_purchase_requests(_requests(), S.restricted_units(S.apply(off, _inputs()), YEAR)).empty
+
+
+# ---------------------------------------------------------------------------------- equivalence
+# The per-unit summary and the purchase restrictions once looped over `fired.groupby("unit_id")`
+# (2.3 s for 3,010 units: every column sliced once per unit); they now group the rows in one
+# pass. The former code, kept here, must give the same frames on seeded random inputs.
+
+def _former_by_unit(fired: pd.DataFrame, units: pd.DataFrame | None) -> pd.DataFrame:
+    if fired.empty:
+        return S._by_unit(fired, units)
+    rows = []
+    for uid, group in fired.groupby("unit_id", sort=True):
+        union = set().union(*group["consequences"])
+        rows.append({
+            "unit_id": uid,
+            "rules": tuple(group["rule"]),
+            "consequences": tuple(c for c in S.CONSEQUENCE_IDS if c in union),
+            "public_notice": bool(group["public_notice"].any()),
+            "no_post_subsidy": bool(group["no_post_subsidy"].any()),
+            "rectification_years": int(group["rectification_years"].max()),
+            "purchase_restricted_years": int(group["purchase_restricted_years"].max()),
+        })
+    out = pd.DataFrame(rows)
+    names = units.set_index("id") if units is not None and "id" in units.columns else None
+    for col in ("name", "name_en"):
+        if names is not None and col in names:
+            out[col] = out["unit_id"].map(names[col]).fillna("")
+        else:
+            out[col] = ""
+    out["_n"] = out["rules"].map(len)
+    out = out.sort_values(["_n", "unit_id"], ascending=[False, True], kind="stable")
+    return out[list(S.BY_UNIT_COLUMNS)].reset_index(drop=True)
+
+
+def _former_restricted_units(outcome: S.SanctionOutcome, year: int | None = None) -> pd.DataFrame:
+    year = outcome.year if year is None else year
+    fired = outcome.fired
+    restricting = fired[fired["purchase_restricted_years"] > 0]
+    if restricting.empty:
+        return S.restricted_units(outcome, year)
+    rows = []
+    for uid, group in restricting.groupby("unit_id", sort=True):
+        years = int(group["purchase_restricted_years"].max())
+        rows.append({"unit_id": uid, "until_year": int(year) + years, "rules": tuple(group["rule"]),
+                     "years": years, "from_year": int(year) + 1})
+    out = pd.DataFrame(rows, columns=list(S.RESTRICTED_COLUMNS))
+    for col in ("until_year", "years", "from_year"):
+        out[col] = out[col].astype("int64")
+    return out
+
+
+def random_sanction_case(seed: int, n: int | None = None) -> tuple[S.SanctionRules, S.SanctionInputs]:
+    """Seeded random units, evaluation, reporting, candidates and annual frames, and rules with
+    random thresholds and consequences (every rule on)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 120)) if n is None else n
+    ids = (rng.permutation(n) * 3 + 5).tolist() if seed % 3 else [f"U{k:03d}" for k in rng.permutation(n)]
+    units = pd.DataFrame({"id": ids, "name": [f"单位{i}" for i in ids], "name_en": [f"Unit {i}" for i in ids]})
+    if seed % 4 == 0:
+        units = units.drop(columns="name_en")
+    grades = np.array(["优秀", "良好", "合格", "较差", "不合格", ""], dtype=object)
+    evaluation = pd.DataFrame({
+        "unit_id": ids, "score": rng.uniform(30, 100, n).round(2), "grade": grades[rng.integers(0, 6, n)],
+        "status": np.array(["rated", "not_reported", "too_few_instruments"], dtype=object)[rng.integers(0, 3, n)],
+    }).set_index("unit_id")
+    due = rng.integers(0, 13, n)
+    late = rng.integers(0, 5, n)
+    missing = rng.integers(0, 6, n)
+    reporting = pd.DataFrame({
+        "unit_id": ids, "due": due, "on_time": np.maximum(due - late - missing, 0), "late": late, "missing": missing,
+        "not_due": 0, "max_days_late": pd.array(np.where(late > 0, rng.integers(1, 60, n), -1), dtype="Int64"),
+        "never_reported": rng.random(n) < 0.1,
+    })
+    reporting.loc[reporting["max_days_late"] < 0, "max_days_late"] = pd.NA
+    reporting["on_time_share"] = reporting["on_time"] / reporting["due"].replace(0, np.nan)
+    reporting["name"] = reporting["name_en"] = ""
+    reporting = reporting[Q.SUMMARY_COLUMNS]
+    holders = [u for u in ids if rng.random() < 0.3]
+    cand_units = [u for u in holders for _ in range(int(rng.integers(1, 4)))]
+    candidates = pd.DataFrame({"instrument_id": rng.permutation(len(cand_units)) + 1000, "unit_id": cand_units})
+    for col in Q.CANDIDATE_COLUMNS:
+        if col not in candidates:
+            candidates[col] = 0
+    candidates = candidates[Q.CANDIDATE_COLUMNS]
+    m = 3 * n
+    annual = pd.DataFrame({
+        "id": np.arange(m) + 1, "unit_id": [ids[k] for k in rng.integers(0, n, m)] if n else [],
+        "effective_hours": rng.choice([0.0, 100.0, 799.0, 800.0, 1500.0], m), "in_service": rng.random(m) < 0.9,
+        "months_reported": pd.array(rng.choice([0, 6, 12], m), dtype="Int64"),
+        "rated_hours": 1400.0, "external_hours": 0.0, "exempt": rng.random(m) < 0.05,
+    })
+    rules = S.SanctionRules().with_rule(S.IDLE_SHARE, enabled=True, max_share=float(rng.choice([0.3, 0.5])))
+    rules = rules.with_rule(S.NOT_REPORTING, min_missing=int(rng.integers(1, 5)))
+    rules = rules.with_rule(S.LATE_REPORTING, min_late=int(rng.integers(1, 4)), min_days_late=int(rng.integers(10, 40)))
+    for rule_id in S.RULE_IDS:
+        rules = rules.with_consequences(rule_id, public_notice=bool(rng.random() < 0.7),
+                                        no_post_subsidy=bool(rng.random() < 0.5),
+                                        rectification_years=int(rng.integers(0, 3)),
+                                        purchase_restricted_years=int(rng.integers(0, 3)))
+    inputs = S.SanctionInputs(year=YEAR, units=units, evaluation=evaluation, reporting=reporting,
+                              candidates=candidates, annual=annual)
+    return rules, inputs
+
+
+def _former_typed(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in S.EVIDENCE_COLUMNS:
+        dtype = S._EVIDENCE_DTYPES[col]
+        if col not in frame:
+            frame[col] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        if dtype is object:
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        elif dtype is float:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+        else:
+            frame[col] = frame[col].astype(dtype)
+    return frame
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_per_unit_summary_and_restrictions_equal_the_former_group_loops(seed, monkeypatch):
+    rules, inputs = random_sanction_case(seed)
+    outcome = S.apply(rules, inputs)
+    with monkeypatch.context() as m:
+        m.setattr(S, "_typed", _former_typed)
+        former = S.apply(rules, inputs)
+    pd.testing.assert_frame_equal(outcome.fired, former.fired, check_exact=True)
+    pd.testing.assert_frame_equal(outcome.by_unit, _former_by_unit(outcome.fired, inputs.units), check_exact=True)
+    pd.testing.assert_frame_equal(S.restricted_units(outcome), _former_restricted_units(outcome), check_exact=True)
+    without_units = S.apply(rules, S.SanctionInputs(**{**inputs.__dict__, "units": None}))
+    pd.testing.assert_frame_equal(without_units.by_unit, _former_by_unit(without_units.fired, None), check_exact=True)
