@@ -702,25 +702,20 @@ def resolve_region(regions: pd.DataFrame, text: str | None) -> str | None:
 
 def store_sanctions(engine, year: int) -> dict[int, tuple[str, ...]]:
     """The holders under sanction on `year`'s evaluation, as the finder page takes them: the
-    default sanction rules of the incentives page (grade rule as score bands) on the evaluation of
-    the current scheme, with the reporting, utilisation and service records of the year."""
-    from dataclasses import replace
-
-    from dashboard import evaluation, indicators, quality, utilisation
-    from dashboard import sanctions as S
+    default scenario settings of the incentives page (`scenarios.default_params`) on the
+    evaluation of the current scheme, with the reporting, utilisation and service records of the
+    year (`scenarios.inputs_from_frames`, the page's recipe)."""
+    from dashboard import evaluation, indicators, quality
     from dashboard import scenarios as SC
     from models import queries as Q
 
     scheme = evaluation.current_scheme(engine)
     table = indicators.compute_indicators(indicators.load_inputs(engine, year), year, scheme)
-    units, instruments = Q.units(engine), Q.instruments(engine)
-    usage = Q.usage_by_instrument_year(engine, year)
-    status = quality.reporting_status(Q.submissions(engine, year), units, year, instruments, as_of=quality.local_today())
-    inputs = SC.build_inputs(year, table, scheme, Q.services(engine, year),
-                             reporting=quality.reporting_summary(status, units),
-                             annual=utilisation.utilisation_frame(instruments, usage, year), usage=usage)
-    params = SC.ScenarioParams(grade_rule=replace(scheme.grade, mode="bands"), sanctions=S.SanctionRules())
-    outcome = SC.outcome(params, inputs)
+    inputs = SC.inputs_from_frames(
+        year, table, scheme, units=Q.units(engine), instruments=Q.instruments(engine),
+        usage=Q.usage_by_instrument_year(engine, year), submissions=Q.submissions(engine, year),
+        services=Q.services_for_incentives(engine, year), as_of=quality.local_today())
+    outcome = SC.outcome(SC.default_params(scheme), inputs)
     return sanctioned_units(outcome.sanctions.by_unit if outcome.sanctions is not None else None)
 
 

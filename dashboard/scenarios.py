@@ -72,7 +72,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from dashboard import incentives, quality, sanctions, scoring, vouchers
+from dashboard import incentives, quality, sanctions, scoring, utilisation, vouchers
 from dashboard.indicators import IndicatorTable
 from dashboard.scheme import GRADE_MODES, GRADES, GradeRule, Scheme, SchemeError
 
@@ -516,6 +516,38 @@ def build_inputs(year: int, table: IndicatorTable, scheme: Scheme, services: pd.
             services if "instrument_id" in services.columns else None, usage, load_lines=load_lines)
     return ScenarioInputs(year=int(year), table=table, scheme=scheme, services=services,
                           external_income=income, sanction_inputs=sanction_inputs, usage=usage)
+
+
+def inputs_from_frames(year: int, table: IndicatorTable, scheme: Scheme, *, units: pd.DataFrame,
+                       instruments: pd.DataFrame, usage: pd.DataFrame, submissions: pd.DataFrame,
+                       services: pd.DataFrame, as_of) -> ScenarioInputs:
+    """`build_inputs` from the store's frames of `year` (the one recipe the incentives page, the
+    purchase review and the service finder share): reporting status as of `as_of` (a date),
+    the year's utilisation and the service records.
+
+    units, instruments  models.queries.units / instruments
+    usage               models.queries.usage_by_instrument_year(year)
+    submissions         models.queries.submissions(year)
+    services            the year's service records (models.queries.services_for_incentives)"""
+    status = quality.reporting_status(submissions, units, year, instruments, as_of=as_of)
+    return build_inputs(year, table, scheme, services, reporting=quality.reporting_summary(status, units),
+                        annual=utilisation.utilisation_frame(instruments, usage, year), usage=usage)
+
+
+DEFAULT_POOL_CNY = 2_000_000.0  # [I] the incentives page's starting reward pool (no official figure found)
+
+
+def default_params(scheme: Scheme) -> ScenarioParams:
+    """The incentives page's starting settings: the scheme's grade lines and weights, post-subsidy
+    for 优秀 / 良好 from a [I] pool of 200万元 shared by score without cap, the default sanction
+    rules and the default voucher policy. Also the baseline of a comparison, and the sanctions the
+    purchase review and the service finder apply."""
+    return ScenarioParams(
+        grade_rule=replace(scheme.grade, mode="bands"),
+        reward=incentives.RewardRule(pool_cny=DEFAULT_POOL_CNY),
+        sanctions=sanctions.SanctionRules(),
+        vouchers=vouchers.VoucherParams(),
+    )
 
 
 # --------------------------------------------------------------------------- outcome

@@ -35,7 +35,10 @@ from dashboard.scheme import GROUP_IDS, GradeRule, Scheme
 from dashboard.ui.labels import localised
 
 # ------------------------------------------------------------------------------------ defaults
-DEFAULT_POOL_CNY = 2_000_000.0  # [I] the page's starting reward pool (no official figure found)
+# The page's starting settings live with the scenarios (the purchase review and the service finder
+# apply the same sanctions): re-exported here for the page.
+DEFAULT_POOL_CNY = SC.DEFAULT_POOL_CNY
+default_params = SC.default_params
 DEFAULT_MARGIN = 3.0  # points either side of a line that count as "near the boundary"
 MAX_COMPARED = 3
 GRADE_CHOICES = SC.GRADE_LABELS  # 优秀, 良好, 合格, 较差, 不合格
@@ -82,18 +85,6 @@ WEIGHT_TOLERANCE = 1e-9
 
 
 # ------------------------------------------------------------------------------------ parameters
-def default_params(scheme: Scheme) -> SC.ScenarioParams:
-    """The page's starting settings: the scheme's grade lines and weights, post-subsidy for
-    优秀 / 良好 from a [I] pool of 200万元 shared by score without cap, the default sanction rules
-    and the default voucher policy. Also the baseline of a comparison."""
-    return SC.ScenarioParams(
-        grade_rule=replace(scheme.grade, mode="bands"),
-        reward=I.RewardRule(pool_cny=DEFAULT_POOL_CNY),
-        sanctions=S.SanctionRules(),
-        vouchers=V.VoucherParams(),
-    )
-
-
 def _round(x: float, digits: int = 6) -> float:
     return float(round(float(x), digits))
 

@@ -23,7 +23,7 @@ import streamlit as st
 
 from dashboard import auth
 from dashboard import formatting as fmt
-from dashboard import quality, utilisation
+from dashboard import quality
 from dashboard import incentives as I
 from dashboard import sanctions as S
 from dashboard import scenarios as SC
@@ -64,18 +64,13 @@ def _url(ctx: PageContext) -> str:
 @st.cache_resource(show_spinner=False, max_entries=3)
 def _inputs(url: str, revision: int, year: int, scheme_json: str, as_of: str, _ctx: PageContext) -> SC.ScenarioInputs:
     scheme = Scheme.from_json(scheme_json)
-    table = evaluation_view.indicator_table(_ctx, year, scheme)
-    units = read(_ctx, "units")
-    instruments = read(_ctx, "instruments")
-    usage = read(_ctx, "usage_by_instrument_year", year)
-    status = quality.reporting_status(read(_ctx, "submissions", year), units, year, instruments,
-                                      as_of=pd.Timestamp(as_of).date())
-    annual = utilisation.utilisation_frame(instruments, usage, year)
-    # Read here rather than through the cached reads: the inputs are cached already, and only the
-    # columns the page's numbers use are read (queries.services_for_incentives).
-    services = queries.services_for_incentives(db.get_engine(url), year)
-    return SC.build_inputs(year, table, scheme, services, reporting=quality.reporting_summary(status, units),
-                           annual=annual, usage=usage)
+    # The service records are read here rather than through the cached reads: the inputs are
+    # cached already, and only the columns the page's numbers use are read.
+    return SC.inputs_from_frames(
+        year, evaluation_view.indicator_table(_ctx, year, scheme), scheme,
+        units=read(_ctx, "units"), instruments=read(_ctx, "instruments"),
+        usage=read(_ctx, "usage_by_instrument_year", year), submissions=read(_ctx, "submissions", year),
+        services=queries.services_for_incentives(db.get_engine(url), year), as_of=pd.Timestamp(as_of).date())
 
 
 def scenario_inputs(ctx: PageContext, year: int, scheme: Scheme) -> SC.ScenarioInputs:
