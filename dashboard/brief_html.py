@@ -71,7 +71,8 @@ footer { margin-top: .6rem; font-size: .72rem; color: #5b6675; border-top: 1px s
 footer ul { margin: .1rem 0; padding-left: 1.1rem; }
 @page { size: A4; margin: 10mm 11mm; }
 @media print { html { font-size: 11px; } body { max-width: none; padding: 0; } h2, h3 { break-after: avoid; }
-  table, .cards, .notice { break-inside: avoid; } }
+  table, .cards, .notice { break-inside: avoid; } thead { display: table-header-group; } tr { break-inside: avoid; }
+  .card, .note, .notice, thead th, td.diff { -webkit-print-color-adjust: exact; print-color-adjust: exact; } }
 """
 
 

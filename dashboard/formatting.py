@@ -1,4 +1,5 @@
-"""Number, money, hour and percentage formatting for display.
+"""Number, money, hour and percentage formatting for display; and the colours and font of every
+chart (the app's and the report's), so they are defined once.
 
 Money is stored in CNY. Chinese readers count in 万 (1e4) and 亿 (1e8); English readers in
 thousands, millions and billions, so the scale steps depend on the language while the words come
@@ -14,6 +15,30 @@ from dashboard.i18n import Translator
 from dashboard.national import WAN
 
 MISSING = "—"
+
+# ---- chart colours and font --------------------------------------------------------------------
+# Told apart with any colour vision: every pair of PRIMARY, ACCENT, ALERT and MUTED stays at least
+# 25 CIELAB units apart under simulated protanopia, deuteranopia and tritanopia (Machado et al.
+# 2009; tests/test_format.py). No red against green anywhere. Series colours come from here; the
+# sequential scale is "blues", the diverging one "redblue" (both colour-blind safe, ColorBrewer).
+PRIMARY = "#1f6f8b"  # the theme colour (streamlit_config/config.toml): the main series
+ACCENT = "#e69f00"  # Okabe-Ito orange: the second series, unit points, "idle" / "late"
+ALERT = "#b2182b"  # dark red, far darker than the orange: "saturated" / "missing"
+MUTED = "#d9dde3"  # not applicable, not yet due
+BLANK = "#eceff3"  # behind map areas and cells without a value
+PREVIOUS = "#9aa5b1"  # earlier years behind the current one
+INK = "#1d2430"  # text on charts (the theme's text colour)
+RULE = "#6b7785"  # reference lines
+PALETTE = (PRIMARY, ACCENT, ALERT, MUTED, BLANK, PREVIOUS, INK, RULE)
+# Any series without its own colour: the theme's chartCategoricalColors (streamlit_config/config.toml)
+# are these, the first three above, then Okabe-Ito sky blue, bluish green and reddish purple.
+CATEGORICAL = (PRIMARY, ACCENT, ALERT, "#56b4e9", "#009e73", "#cc79a7", PREVIOUS)
+SEQUENTIAL_SCHEME, DIVERGING_SCHEME = "blues", "redblue"
+LOAD_COLOURS = {"idle": ACCENT, "normal": PRIMARY, "saturated": ALERT}
+# Chart text: Chinese-capable fonts first (Linux, macOS, Windows), so no label turns into boxes.
+# Single quotes: the list also ends up in SVG attributes.
+CHART_FONT = ("'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', "
+              "'WenQuanYi Micro Hei', sans-serif")
 
 # (threshold, divisor, catalogue key) from the largest scale down, per language.
 _MONEY_SCALES = {
@@ -81,6 +106,23 @@ def percent(ratio: float | None, decimals: int = 1) -> str:
     if _missing(ratio):
         return MISSING
     return f"{ratio * 100:.{decimals}f}%"
+
+
+# Decimals of a figure in tables, the same on every page: 万元 with 2, hours and percentages with
+# 1, counts and the whole-hour settings (rated hours, load lines) with none.
+WAN_DECIMALS, HOUR_DECIMALS, RATE_DECIMALS = 2, 1, 1
+
+
+def table_decimals(key: str) -> int:
+    """Decimals of a table column, by the figure its key names: 'value_wan' 2, 'effective_hours'
+    and 'utilisation' 1, 'rated_hours' / 'idle_line' / counts 0."""
+    if "wan" in key:
+        return WAN_DECIMALS
+    if key.startswith("rated") or key.endswith("_line"):
+        return 0
+    if "hours" in key or "utilisation" in key or "share" in key:
+        return HOUR_DECIMALS if "hours" in key else RATE_DECIMALS
+    return 0
 
 
 def _band_amount(cny: float, lang: str) -> str:

@@ -296,7 +296,9 @@ th,td{border:1px solid #999;padding:.25em .5em;text-align:left;vertical-align:to
 th{background:#eee}td.num{text-align:right}p.meta{text-align:center;color:#444}
 code{font-size:.85em;word-break:break-all}
 table.annex td:nth-child(1),table.annex td:nth-child(2),table.annex td:nth-child(5){white-space:nowrap}
-@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}tr{page-break-inside:avoid}}
+@page{size:A4;margin:15mm 14mm}
+@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}tr{page-break-inside:avoid}
+thead{display:table-header-group}th{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 """
 
 

@@ -26,10 +26,10 @@ from dashboard import formatting as fmt
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
-FONT = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif'
-CHART_FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
-PRIMARY = "#1f6f8b"  # the app's theme colour (streamlit_config/config.toml)
-LOAD_COLOURS = {"idle": "#d9822b", "normal": "#8aa9b8", "saturated": "#b03a2e"}
+FONT = fmt.CHART_FONT  # the page and its charts: Chinese-capable fonts first
+CHART_FONT = fmt.CHART_FONT
+PRIMARY = fmt.PRIMARY  # the app's theme colour (streamlit_config/config.toml)
+LOAD_COLOURS = fmt.LOAD_COLOURS  # the shared colour-blind-safe palette, as on the Utilisation page
 CHART_WIDTH = 520
 SUMMARY_CARDS = ("instruments", "value", "open_rate", "utilisation_rate", "external_hours", "idle")
 
@@ -177,7 +177,7 @@ def bar_chart(labels: list[str], values: list[float], x_title: str, number_forma
                 axis=alt.Axis(format=number_format, tickCount=5, labelFontSize=11, titleFontSize=12)),
     )
     bars = base.mark_bar().encode(color=alt.Color("colour:N", scale=None))
-    text = base.mark_text(align="left", dx=3, fontSize=11, color="#1d2430").encode(
+    text = base.mark_text(align="left", dx=3, fontSize=11, color=fmt.INK).encode(
         text=alt.Text("value:Q", format=number_format))
     return (bars + text).properties(width=CHART_WIDTH, height=alt.Step(24))
 
@@ -196,11 +196,11 @@ def region_map(frame: pd.DataFrame, labels: list[str], legend_title: str) -> alt
         lon, lat = feature["properties"]["centroid"]
         centres.append({"lon": lon, "lat": lat, "label": f"{props['label']} {props['instruments']}"})
     shapes = alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="white", strokeWidth=1.5).encode(
-        color=alt.Color("properties.instruments:Q", title=legend_title, scale=alt.Scale(scheme="blues", zero=True),
+        color=alt.Color("properties.instruments:Q", title=legend_title, scale=alt.Scale(scheme=fmt.SEQUENTIAL_SCHEME, zero=True),
                         legend=alt.Legend(orient="bottom-left", format="d", tickMinStep=1)))
     text = alt.Chart(pd.DataFrame(centres)).encode(longitude="lon:Q", latitude="lat:Q", text="label:N")
     halo = text.mark_text(fontSize=13, fontWeight="bold", color="white", stroke="white", strokeWidth=4)
-    name = text.mark_text(fontSize=13, fontWeight="bold", color="#1d2430")
+    name = text.mark_text(fontSize=13, fontWeight="bold", color=fmt.INK)
     return alt.layer(shapes, halo, name).project(type="mercator").properties(width=CHART_WIDTH, height=360)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 DEFAULT_SCHEME_PATH = Path(__file__).resolve().parent.parent / "data" / "indicator_scheme_default.json"
@@ -171,3 +172,14 @@ class Scheme:
 
 def default_scheme() -> Scheme:
     return Scheme.from_json(DEFAULT_SCHEME_PATH.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _default_name() -> str:
+    return default_scheme().name
+
+
+def display_name(name, t) -> str:
+    """A scheme's name for display: the default scheme's (stored in Chinese) in the page language
+    (evaluation.scheme.default_name), any other name as its author saved it."""
+    return t("evaluation.scheme.default_name") if name == _default_name() else name

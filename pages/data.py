@@ -43,7 +43,8 @@ upload = st.file_uploader(
 )
 if upload is not None:
     try:
-        outcome = transfer.check_file(ctx.engine, kind, upload.name, upload.getvalue())
+        with st.spinner(t("data.checking", file=md_text(upload.name))):
+            outcome = transfer.check_file(ctx.engine, kind, upload.name, upload.getvalue())
     except FileReadError as exc:
         outcome = None
         st.error(t("data.unreadable", reason=md_text(transfer.reason(t, exc))))  # names the file or its sheets
@@ -60,7 +61,8 @@ if upload is not None:
             st.info(t("data.valid_summary", rows=len(parsed.rows), inserted=c.inserted, updated=c.updated,
                       unchanged=c.unchanged))
             if st.button(t("data.import_button"), type="primary", key=f"data_import_{kind}"):
-                done = transfer.import_file(ctx.engine, kind, upload.name, upload.getvalue(), actor=ctx.actor)
+                with st.spinner(t("data.importing", rows=len(parsed.rows))):
+                    done = transfer.import_file(ctx.engine, kind, upload.name, upload.getvalue(), actor=ctx.actor)
                 if not done.ok:  # the store changed since the check above
                     st.error(t("data.nothing_imported", count=len(done.parsed.errors)))
                 elif done.written:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import scoring
+from dashboard.scheme import display_name
 from dashboard import formatting as fmt
 from dashboard.ui import evaluation_frames as frames
 from dashboard.ui import evaluation_view as view
@@ -18,7 +19,7 @@ year = year_or_stop(ctx, t("evaluation.empty"), t("evaluation.empty_link"))
 base = view.current_scheme(ctx)
 table = view.indicator_table(ctx, year, base)
 units = table.units
-st.caption(t("evaluation.caption", year=year, scheme=fmt.md_text(base.name), version=base.version,
+st.caption(t("evaluation.caption", year=year, scheme=fmt.md_text(display_name(base.name, t)), version=base.version,
              rated=int((units["status"] == "rated").sum()), total=len(units)))
 if not (units["status"] == "rated").any():
     view.show_nothing_rated(ctx, year, table, base)

@@ -36,7 +36,7 @@ st.caption(t("utilisation.caption", year=year, instruments=len(in_service), scra
              exempt=int(in_service["exempt"].sum())))
 now = U.totals(annual, controls.lines, previous)
 before = U.totals(previous, controls.lines) if previous is not None else None
-view.show_kpi_cards(view.kpi_cards(now, before, t))
+view.show_kpi_cards(view.kpi_cards(now, before, t, controls))
 st.caption(t("utilisation.kpi.delta_note", year=year - 1) if previous is not None else t("utilisation.no_previous", year=year - 1))
 with st.expander(t("utilisation.definitions"), icon=":material/functions:"):
     st.table(view.definitions_table(controls, t), hide_index=True)

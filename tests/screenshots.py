@@ -71,6 +71,7 @@ def take(out: Path, db_url: str | None = None, only: str | None = None) -> list[
                     page.locator('[data-testid="stSidebar"]').get_by_text("English").click()
                     wait_until_idle(page)
                 page.wait_for_timeout(1500)  # let charts finish drawing
+                wait_until_idle(page, timeout_ms=180_000)  # a spinner that started late (the report)
                 target = out / f"{stem}.png"
                 page.screenshot(path=str(target), full_page=True)
                 saved.append(target)

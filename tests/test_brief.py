@@ -41,6 +41,10 @@ def test_single_scenario_brief_in_chinese(outcomes):
     page = render_brief(outcomes["E"], ZH, BriefMeta(generated_at=AT, note="对迟报和较差单位从严", scenario_ids=(12,)))
     assert page.startswith("<!DOCTYPE html>") and '<html lang="zh-CN">' in page
     assert "@page { size: A4" in page
+    # Printed, the differing cells keep their highlight and long tables repeat their header.
+    print_css = page[page.index("@media print"):page.index("</style>")]
+    assert "td.diff" in print_css and "print-color-adjust: exact" in print_css
+    assert "thead { display: table-header-group; }" in print_css
     text = text_of(page)
     assert "情景：严格惩戒" in text
     assert "说明：对迟报和较差单位从严" in text

@@ -33,21 +33,38 @@ CLASSES = pd.DataFrame({"code": ["01", "07"], "name_zh": ["分析仪器", "大�
 
 
 def test_kpi_cards_in_chinese():
-    assert V.kpi_cards(KPIS, ZH, year_known=True) == [
-        ("仪器数量", "3", ""),
-        ("仪器原值合计", "318万元", ""),
-        ("对外开放比例", "33.3%", "3 台在用且非免于开放的仪器中 1 台外部共享"),
-        ("平均有效机时 / 平均额定机时", "680 / 1,200 小时", "在用仪器 3 台的平均值（不含待报废 0 台）"),
-        ("对外服务机时合计", "480 小时", "在用仪器 3 台之和（不含待报废 0 台）"),
-        ("低效运行仪器", "2", "在用仪器共 3 台"),
+    cards = V.kpi_cards(KPIS, ZH, year_known=True)
+    assert [(label, value) for label, value, _ in cards] == [
+        ("仪器数量", "3"),
+        ("仪器原值合计", "318万元"),
+        ("对外开放比例", "33.3%"),
+        ("平均有效机时 / 平均额定机时", "680 / 1,200 小时"),
+        ("对外服务机时合计", "480 小时"),
+        ("低效运行仪器", "2"),
     ]
+    helps = [help_text for _, _, help_text in cards]
+    assert helps[0] == ZH("overview.kpi.instruments.formula")
+    assert helps[2] == ZH("overview.kpi.open_share.formula") + "\n\n3 台在用且非免于开放的仪器中 1 台外部共享"
+    assert helps[5].endswith("\n\n在用仪器共 3 台")
+
+
+def test_every_kpi_card_help_gives_its_formula_with_the_policy_numbers():
+    """The ? of each card shows the formula of the definitions table, policy numbers filled in."""
+    for lang in (ZH, EN):
+        cards = V.kpi_cards(KPIS, lang, year_known=True)
+        formulas = V.definitions_table(lang).iloc[:, 1].tolist()
+        assert len(cards) == len(formulas)
+        for (_, _, help_text), formula in zip(cards, formulas):
+            assert help_text.startswith(formula)
+            assert "{" not in help_text
+    assert "800" in V.kpi_cards(KPIS, ZH, year_known=True)[5][2]  # the low-use line in force
 
 
 def test_kpi_card_helps_name_the_in_service_scope():
     """5 instruments of which 1 awaits scrapping: the hour cards say they cover the other 4."""
     k = Kpis(instruments=5, total_value_cny=1_000_000.0, open_count=2, open_eligible=3, open_share=2 / 3,
              avg_effective_hours=500.0, avg_rated_hours=1100.0, external_hours=120.0, idle_count=3, in_service_count=4)
-    helps = {label: help_text for label, _, help_text in V.kpi_cards(k, EN, year_known=True)}
+    helps = {label: help_text.split("\n\n")[-1] for label, _, help_text in V.kpi_cards(k, EN, year_known=True)}
     assert helps["Avg effective hours / avg rated hours"] == "Mean over 4 instruments in service (1 awaiting scrapping left out)"
     assert helps["External-service hours"] == "Sum over 4 instruments in service (1 awaiting scrapping left out)"
     assert helps["Open to outside users"] == "2 of 3 in-service, non-exempt instruments are open to outside users"

@@ -87,8 +87,28 @@ def test_upload_with_errors_shows_the_error_table_and_writes_nothing(monkeypatch
     assert at.dataframe[-1].value.iloc[0]["Reason"] == "more than the hours in that month (672)"
 
 
+def _record_spinners(monkeypatch) -> list[str]:
+    """The texts of the spinners the page shows (AppTest keeps no spinner once the run is over)."""
+    import contextlib
+
+    import streamlit
+
+    texts: list[str] = []
+    real = streamlit.spinner
+
+    @contextlib.contextmanager
+    def spinner(text="", *args, **kwargs):
+        texts.append(text)
+        with real(text, *args, **kwargs):
+            yield
+
+    monkeypatch.setattr(streamlit, "spinner", spinner)
+    return texts
+
+
 def test_upload_that_imports_shows_counts_and_writes(monkeypatch, db_url):
     eng, ids = _store(db_url)
+    spinners = _record_spinners(monkeypatch)
     at = open_app(monkeypatch, db_url, page=PAGE, lang="en")
     _choose_kind(at, "usage")
     data = _csv([USAGE_HEADER,
@@ -105,6 +125,8 @@ def test_upload_that_imports_shows_counts_and_writes(monkeypatch, db_url):
     at.main.button[0].click().run()
     assert not at.exception
     assert at.success[0].value == "Imported: 2 inserted, 0 updated, 1 unchanged."
+    # The check and the import each run under a spinner that says what is happening.
+    assert "Reading and checking usage.csv…" in spinners and "Importing 3 rows…" in spinners
     with Session(eng) as s:
         jan = s.exec(select(T.UsageMonthly).where(T.UsageMonthly.year == 2026).order_by(T.UsageMonthly.instrument_id)).all()
         audit = s.exec(select(T.AuditEntry)).one()

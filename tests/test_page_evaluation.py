@@ -340,6 +340,10 @@ def test_new_usage_imported_through_the_service_shows_at_the_next_run(monkeypatc
 def test_english_page_shows_english_labels(monkeypatch, demo_url):
     at = open_app(monkeypatch, demo_url, page=PAGE, lang="en")
     assert at.title[0].value == "Open-sharing performance evaluation"
+    # The default scheme's name (stored in Chinese) is shown in English, no Chinese in the caption.
+    caption = next(c.value for c in at.main.caption if c.value.startswith("Evaluation year"))
+    assert "Alxa League research-instrument open-sharing performance evaluation (default scheme)" in caption
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in caption)
     shown = frame_with(at, "Rank move")
     assert list(shown.columns[:6]) == ["Rank", "Rank move", "Unit", "Unit type", "Location", "Score"]
     assert list(shown.columns[6:]) == ["Organisation", "Use", "Sharing", "Grade", "Grade change"]

@@ -104,6 +104,11 @@ def test_cards_matrix_and_findings_in_chinese(monkeypatch, db_url):
     }
     assert "盟外申请单位 8 小时、地区不明 2 小时" in helps(at)["盟内外部需求机时"]
     assert "共 9 个类别 × 地区格" in helps(at)["需求超出余量的格"]
+    # Each card's ? starts with its formula, the saturation line in force filled in.
+    assert helps(at)["需求超出余量的格"].startswith("需求缺口 > 0 的类别 × 地区格")
+    assert helps(at)["对外可用余量合计"].startswith("对每台在用且共享模式为“外部共享”的仪器取 max(0, 1200 − 本年有效机时)")
+    assert helps(at)["同类低效仪器扎堆组"].startswith("同一旗（园区计入所在旗）内、同一中类")
+    assert helps(at)["盟内外部需求机时"].startswith("本年（按服务开始时间）用户类型为“外部用户”的服务记录")
 
     # Heatmap of instrument counts, zones rolled up into their banner.
     cells = heatmap_cells(at)

@@ -54,8 +54,11 @@ def test_kpis_of_the_latest_year_in_chinese(monkeypatch, db_url):
         "低效运行仪器": "2",
     }
     helps = {m.label: m.help for m in at.metric}
-    assert helps["对外开放比例"] == "3 台在用且非免于开放的仪器中 1 台外部共享"
-    assert helps["平均有效机时 / 平均额定机时"] == "在用仪器 3 台的平均值（不含待报废 0 台）"
+    assert helps["对外开放比例"].endswith("\n\n3 台在用且非免于开放的仪器中 1 台外部共享")
+    assert helps["平均有效机时 / 平均额定机时"].endswith("\n\n在用仪器 3 台的平均值（不含待报废 0 台）")
+    # Every card's ? starts with its formula (the definitions table), even the plain counts.
+    assert helps["仪器数量"].startswith("统计年末前已启用（或未填启用日期）的入库仪器台套数")
+    assert helps["低效运行仪器"].startswith("在用仪器（运行状态不为“待报废”）中本年有效机时低于 800 小时的台套数")
 
 
 def test_an_instrument_awaiting_scrapping_counts_in_the_census_only(monkeypatch, db_url):
@@ -78,8 +81,8 @@ def test_an_instrument_awaiting_scrapping_counts_in_the_census_only(monkeypatch,
         "低效运行仪器": "2",
     }
     helps = {m.label: m.help for m in at.metric}
-    assert helps["对外服务机时合计"] == "在用仪器 3 台之和（不含待报废 1 台）"
-    assert helps["对外开放比例"] == "3 台在用且非免于开放的仪器中 1 台外部共享"
+    assert helps["对外服务机时合计"].endswith("\n\n在用仪器 3 台之和（不含待报废 1 台）")
+    assert helps["对外开放比例"].endswith("\n\n3 台在用且非免于开放的仪器中 1 台外部共享")
 
 
 def test_switching_the_year_changes_the_hour_figures(monkeypatch, db_url):

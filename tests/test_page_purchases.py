@@ -238,6 +238,23 @@ def test_english_page_and_statistics_of_an_empty_register(db_url, monkeypatch):
     assert reference.set_index("Key").loc["quoted_price", "Required"] == "yes"
 
 
+def test_the_chosen_request_survives_a_language_switch(db_url, monkeypatch):
+    """The picker is keyed per language (its option texts are translated), so after a switch the
+    browser shows the English label of the same request, not the stale Chinese one."""
+    ids = filled_store(db_url, _fill)
+    at = open_app(monkeypatch, db_url, PAGE)
+    fill_form(at, ids["a"])
+    submit_new(at)
+    fill_form(at, ids["a"], name="气相色谱仪", price=1_500_000.0)
+    submit_new(at)
+    first = _rows(db_url, T.PurchaseRequest)[0]["id"]
+    at.selectbox(key=wkey(at, "pr_selected")).set_value(first).run()
+    at.sidebar.radio[0].set_value("en").run()
+    assert not at.exception
+    picker = at.selectbox(key=wkey(at, "pr_selected"))
+    assert wkey(at, "pr_selected").endswith("@en") and picker.value == first
+
+
 def test_filter_and_rule_settings(db_url, monkeypatch):
     ids = filled_store(db_url, _fill)
     at = open_app(monkeypatch, db_url, PAGE)
@@ -249,7 +266,7 @@ def test_filter_and_rule_settings(db_url, monkeypatch):
     assert list(listed["评议层级"]) == ["书面审查", "专家评议"]
     # A stricter saturation line (1400 h) makes LC-B (1320 h) a normal-load match.
     at.number_input(key=wkey(at, "pr_sat")).set_value(1400.0)
-    at.selectbox(key="pr_selected").set_value(_rows(db_url, T.PurchaseRequest)[0]["id"])
+    at.selectbox(key=wkey(at, "pr_selected")).set_value(_rows(db_url, T.PurchaseRequest)[0]["id"])
     at.run()
     next(b for b in at.button if b.label == "运行查重").click()
     at.run()

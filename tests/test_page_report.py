@@ -103,6 +103,10 @@ def test_headline_downloads_and_preview_in_chinese(monkeypatch, db_url, download
     definitions = at.expander[0].table[0].value
     assert list(definitions.columns) == ["指标", "定义与计算公式", "单位", "依据与来源"]
     assert len(definitions) == 15 and definitions.iloc[0, 0] == "仪器数量"
+    # Each card's ? gives the formula of that table, then what the change compares.
+    formulas = dict(zip(definitions["指标"], definitions["定义与计算公式"]))
+    for m in at.metric:
+        assert m.proto.help == f"{formulas[m.label]}\n\n与 2024 年相比的变化；比率类指标以百分点表示。"
 
 
 def test_the_sidebar_year_drives_figures_files_and_preview(monkeypatch, db_url, downloads):

@@ -89,7 +89,7 @@ def test_headline_figures_with_changes_against_last_year(monkeypatch, db_url):
     at = open_app(monkeypatch, db_url, page=PAGE)
     assert at.title[0].value == "利用分析"
     assert headline(at) == {
-        "在用仪器（台套）": ("4", "0"),
+        "在用仪器": ("4", "0"),
         "机时利用率": ("43.2%", "+31.2 个百分点"),
         "平均有效机时": ("540", "+260.0%"),
         "对外服务占比": ("27.8%", "+27.8 个百分点"),
@@ -99,6 +99,19 @@ def test_headline_figures_with_changes_against_last_year(monkeypatch, db_url):
     captions = [c.value for c in at.caption]
     assert any(c.startswith("2025 年度 · 在用仪器 4 台套（已剔除待报废 1 台；含免于开放仪器 0 台）") for c in captions)
     assert "卡片下方的增减为与 2024 年相比（同一额定机时和判定线）。" in captions
+
+
+def test_every_headline_card_explains_its_formula_with_the_lines_in_force(monkeypatch, db_url):
+    _store(db_url)
+    at = open_app(monkeypatch, db_url, page=PAGE)
+    set_number(at, "util_saturation", 1000)
+    helps = {m.label: m.proto.help for m in list(at.metric)[:6]}
+    assert helps["机时利用率"].startswith("Σ 有效机时 ÷ Σ 额定机时")
+    assert helps["平均有效机时"] == "Σ 有效机时 ÷ 在用仪器台套数\n\n单位：小时/台·年"
+    assert helps["对外服务占比"].startswith("Σ 对外服务机时 ÷ Σ 有效机时")
+    assert "有效机时低于 800 小时" in helps["低效运行仪器"]
+    assert helps["饱和运行仪器"] == "在用仪器中有效机时 ≥ 1,000 小时的台套数"
+    assert all(helps.values()) and not any("{" in h for h in helps.values())
 
 
 def test_editing_rated_hours_changes_the_rates(monkeypatch, db_url):
@@ -198,7 +211,7 @@ def test_drill_down_to_the_instruments_of_a_group(monkeypatch, db_url):
     assert drill["负荷"].tolist() == ["饱和", "低效", "低效"]
     assert drill["原值（万元）"].tolist() == [60.0, 8.0, 100.0]
     group_cards = {m.label: m.value for m in list(at.metric)[6:]}
-    assert group_cards["在用仪器（台套）"] == "3"
+    assert group_cards["在用仪器"] == "3"
     assert group_cards["机时利用率"] == "37.1%"
     trend = trend_chart(at, drill=True)
     this_year = trend[trend["series"] == "2025 年"]
@@ -394,7 +407,7 @@ def test_no_previous_year_leaves_the_changes_blank(monkeypatch, db_url):
     _store(db_url, fill=_only_2025)
     at = open_app(monkeypatch, db_url, page=PAGE)
     assert headline(at) == {
-        "在用仪器（台套）": ("1", ""), "机时利用率": ("85.7%", ""), "平均有效机时": ("1,200", ""),
+        "在用仪器": ("1", ""), "机时利用率": ("85.7%", ""), "平均有效机时": ("1,200", ""),
         "对外服务占比": ("40.0%", ""), "低效运行仪器": ("0", ""), "饱和运行仪器": ("1", ""),
     }
     assert "没有 2024 年的使用记录，同比数据留空。" in [c.value for c in at.caption]

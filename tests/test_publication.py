@@ -392,6 +392,8 @@ def test_notice_html_escapes_names_ranks_in_order_and_has_the_methods_annex(publ
     assert "<td>较差</td><td class=\"num\">3</td>" in page  # A, B (scores below 60) and D
     # Self-contained: no scripts, style sheets, images or links to fetch.
     assert not any(tag in page for tag in ("<link", "<img", "src=", "http://", "https://"))
+    # Prints on A4 with the table header repeated on each page.
+    assert "@page{size:A4" in page and "thead{display:table-header-group}" in page
 
 
 def test_notice_html_in_english(published):

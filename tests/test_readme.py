@@ -36,6 +36,15 @@ def test_screenshots_referenced_exist():
         assert (ROOT / path).is_file(), path
 
 
+def test_the_screenshot_command_is_documented_with_what_it_needs():
+    from tests import screenshots
+
+    intro = README[:README.index("## Run it")]
+    assert "python -m tests.screenshots" in intro and "chromium" in intro and "fonts-noto-cjk" in intro
+    shown = set(re.findall(r"\]\(docs/screenshots/([^)]+)\.png\)", README))
+    assert shown <= {stem for stem, _, _ in screenshots.SHOTS}  # each one is produced by the command
+
+
 def test_the_documented_ahp_example_gives_the_documented_numbers():
     from dashboard import weighting
 

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from dashboard.scheme import DEFAULT_SCHEME_PATH, GROUP_IDS, Scheme, SchemeError, default_scheme
+from dashboard.i18n import Translator
+from dashboard.scheme import DEFAULT_SCHEME_PATH, GROUP_IDS, Scheme, SchemeError, default_scheme, display_name
 
 
 def test_default_scheme_has_the_national_first_level_structure():
@@ -51,3 +52,12 @@ def test_invalid_schemes_are_refused_with_the_reason(mutate, message):
 def test_not_json_is_refused():
     with pytest.raises(SchemeError, match="not valid JSON"):
         Scheme.from_json("{oops")
+
+
+def test_the_default_scheme_is_named_in_the_page_language():
+    name = default_scheme().name
+    assert display_name(name, Translator("zh")) == name
+    assert display_name(name, Translator("en")) == \
+        "Alxa League research-instrument open-sharing performance evaluation (default scheme)"
+    assert display_name("我的方案", Translator("en")) == "我的方案"  # a saved name stays as typed
+

@@ -18,7 +18,7 @@ LOCAL_TZ = A.LOCAL_TZ
 
 def read_filter(entries: pd.DataFrame, t: Translator) -> A.AuditFilter:
     days = pd.to_datetime(entries["at"], utc=True).dt.tz_convert(LOCAL_TZ).dt.date
-    c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 3])  # the day range needs room for two full dates
     span = c1.date_input(t("audit.filter.days"), value=(days.min(), days.max()), key=widget_key("audit_days"))
     actors = c2.multiselect(t("audit.filter.actors"), sorted(entries["actor"].unique()), key=widget_key("audit_actors"),
                             placeholder=t("audit.filter.all"))

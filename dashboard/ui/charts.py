@@ -8,10 +8,12 @@ import copy
 import altair as alt
 import pandas as pd
 
+from dashboard.formatting import ACCENT, INK, PRIMARY, RULE, SEQUENTIAL_SCHEME
 from dashboard.geo import banner_features
 
-PRIMARY = "#1f6f8b"  # theme primary colour (streamlit_config/config.toml)
-ACCENT = "#d9822b"  # unit points and external hours: orange reads well on the blue scale
+# Colours come from dashboard.formatting (one colour-blind-safe palette for every chart); PRIMARY
+# and ACCENT are re-exported for the view modules. Text colour: INK.
+__all__ = ["ACCENT", "PRIMARY", "distribution_bars", "region_map", "usage_history"]
 MAP_HEIGHT = 430
 
 
@@ -44,7 +46,7 @@ def region_map(regions: pd.DataFrame, points: pd.DataFrame, measure: str, titles
         .mark_geoshape(stroke="white", strokeWidth=1.5)
         .encode(
             color=alt.Color(f"properties.{measure}:Q", title=titles[measure],
-                            scale=alt.Scale(scheme="blues", zero=True),
+                            scale=alt.Scale(scheme=SEQUENTIAL_SCHEME, zero=True),
                             legend=alt.Legend(orient="bottom-left", gradientLength=160,
                                               **({"format": "d", "tickMinStep": 1} if measure == "instruments" else {}))),
             tooltip=[
@@ -63,7 +65,7 @@ def region_map(regions: pd.DataFrame, points: pd.DataFrame, measure: str, titles
     name_base = alt.Chart(names).encode(longitude="lon:Q", latitude="lat:Q", text="label:N")
     name_style = {"fontSize": 13, "fontWeight": "bold", "dy": -14}
     halo = name_base.mark_text(color="white", stroke="white", strokeWidth=4, strokeJoin="round", **name_style)
-    layers = [shapes, halo, name_base.mark_text(color="#1d2430", **name_style)]
+    layers = [shapes, halo, name_base.mark_text(color=INK, **name_style)]
     if not points.empty:
         layers.append(
             alt.Chart(points)
@@ -110,7 +112,7 @@ def distribution_bars(frame: pd.DataFrame, measure: str, titles: dict[str, str])
             alt.Tooltip("value_wan:Q", title=titles["value_wan"], format=",.2f"),
         ]
     )
-    values = base.mark_text(align="left", dx=3, color="#1d2430").encode(text=alt.Text(f"{measure}:Q", format=fmt))
+    values = base.mark_text(align="left", dx=3, color=INK).encode(text=alt.Text(f"{measure}:Q", format=fmt))
     # A fixed band per row: the chart grows with the number of categories and labels never overlap.
     return (bars + values).properties(height=alt.Step(34), width="container")
 
@@ -139,7 +141,7 @@ def usage_history(frame: pd.DataFrame, series: dict[str, str], rated_monthly: fl
     )
     rated = (
         alt.Chart(pd.DataFrame({"rated": [rated_monthly], "label": [titles["rated"]]}))
-        .mark_rule(strokeDash=[6, 4], color="#6b7785")
+        .mark_rule(strokeDash=[6, 4], color=RULE)
         .encode(y="rated:Q", tooltip=[alt.Tooltip("rated:Q", title=titles["rated"], format=",.1f")])
     )
     return alt.layer(lines, rated).properties(height=300, width="container")

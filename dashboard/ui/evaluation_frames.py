@@ -22,7 +22,7 @@ import pandas as pd
 
 from dashboard import indicators, publication, scoring, weighting
 from dashboard.i18n import Translator
-from dashboard.scheme import GROUP_IDS, GradeRule, Scheme, SchemeError
+from dashboard.scheme import GROUP_IDS, GradeRule, Scheme, SchemeError, display_name
 from dashboard.ui import charts
 from dashboard import formatting as fmt
 from dashboard.ui.labels import localised
@@ -378,7 +378,7 @@ def publications_frame(pubs: pd.DataFrame, t: Translator) -> pd.DataFrame:
     return pd.DataFrame({
         t("evaluation.col.publication"): pubs["id"].astype(int).values,
         t("evaluation.col.published_at"): pd.to_datetime(pubs["published_at"]).dt.strftime("%Y-%m-%d %H:%M").values,
-        t("evaluation.col.scheme"): [f"{n} v{v}" if isinstance(n, str) else fmt.MISSING
+        t("evaluation.col.scheme"): [f"{display_name(n, t)} v{v}" if isinstance(n, str) else fmt.MISSING
                                      for n, v in zip(pubs["scheme_name"], pubs["scheme_version"])],
         t("evaluation.col.published_by"): pubs["published_by"].values,
         t("evaluation.col.fingerprint"): pubs["fingerprint"].values,
@@ -409,7 +409,7 @@ def schemes_frame(schemes: pd.DataFrame, t: Translator) -> pd.DataFrame:
     """Stored scheme versions, newest first (as models.evaluations.indicator_schemes returns
     them); the first row is the scheme in force."""
     return pd.DataFrame({
-        t("evaluation.col.scheme_name"): schemes["name"].values,
+        t("evaluation.col.scheme_name"): [display_name(n, t) for n in schemes["name"]],
         t("evaluation.col.scheme_version"): schemes["version"].astype(int).values,
         t("evaluation.col.created_at"): pd.to_datetime(schemes["created_at"]).dt.strftime("%Y-%m-%d %H:%M").values,
         t("evaluation.col.created_by"): schemes["created_by"].values,

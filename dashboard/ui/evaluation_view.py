@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from dashboard import auth, census, evaluation, indicators, publication, scoring, weighting
 from dashboard.i18n import Translator
-from dashboard.scheme import AGGREGATIONS, GRADE_MODES, GROUP_IDS, METHODS, GradeRule, Scheme
+from dashboard.scheme import AGGREGATIONS, GRADE_MODES, GROUP_IDS, METHODS, GradeRule, Scheme, display_name
 from dashboard import formatting as fmt
 from dashboard.ui.auth_view import denied
 from dashboard.ui.context import PageContext, read, widget_key
@@ -330,7 +330,7 @@ def baseline(ctx: PageContext, year: int, table: indicators.IndicatorTable, base
         return baseline_table(snap), ctx.t("evaluation.baseline.published", id=pub["id"],
                                            at=pd.Timestamp(pub["published_at"]).strftime("%Y-%m-%d %H:%M"))
     ranks = _scheme_ranks(_url(ctx), ctx.revision, year, base.to_json(), table)
-    return ranks, ctx.t("evaluation.baseline.scheme", name=base.name, version=base.version)
+    return ranks, ctx.t("evaluation.baseline.scheme", name=display_name(base.name, ctx.t), version=base.version)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

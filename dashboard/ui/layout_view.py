@@ -25,11 +25,12 @@ from dashboard.national import WAN
 from dashboard.ui import charts
 from dashboard.ui.context import widget_key
 from dashboard.ui.labels import localised
+from dashboard.ui.widgets import number_column
 from dashboard.load import LoadLines
 
 MEASURES = ("instruments", "mean_utilisation", "spare_hours", "demand_hours", "gap_hours")
 MAX_HOURS_PER_YEAR = 8784.0  # a leap year's hours: no line can lie above it
-DARK_TEXT = "#1d2430"
+DARK_TEXT = fmt.INK
 CELL_STEP = 30  # px per heatmap row and column band
 # The figures of the matrix table, in column order after class and region.
 MATRIX_FIGURES = (
@@ -38,10 +39,7 @@ MATRIX_FIGURES = (
     "demand_elsewhere_hours", "demand_amount_wan", "gap_hours",
 )
 # Display formats of table figures; every other figure is a whole count or whole hours.
-TABLE_FORMATS = {
-    "value_wan": "%.2f", "demand_amount_wan": "%.2f", "original_value_wan": "%.2f", "group_value_wan": "%.2f",
-    "mean_utilisation": "%.1f%%", "utilisation": "%.1f%%",
-}
+TABLE_FORMATS = {"mean_utilisation": "%.1f%%", "utilisation": "%.1f%%"}  # the others: fmt.table_decimals
 DEFINITION_IDS = (
     "instruments", "value", "in_service", "effective_hours", "mean_utilisation", "idle", "saturated",
     "spare_hours", "demand", "demand_local", "gap_hours", "finding_a", "finding_b", "finding_c",
@@ -185,13 +183,13 @@ def _colour_scale(measure: str, values: pd.Series) -> alt.Scale:
         high = max(float(values.max()) if values.notna().any() else 0.0, 0.0)
         low, high = (low or -1.0), (high or 1.0)
         # Red where demand exceeds the spare capacity, blue where capacity is left over.
-        return alt.Scale(scheme="redblue", reverse=True, domain=[low, high], domainMid=0)
-    return alt.Scale(scheme="blues", zero=True)
+        return alt.Scale(scheme=fmt.DIVERGING_SCHEME, reverse=True, domain=[low, high], domainMid=0)
+    return alt.Scale(scheme=fmt.SEQUENTIAL_SCHEME, zero=True)
 
 
 # Drawn under every cell and banner: where the measure has no value (utilisation without an
 # in-service instrument) Vega-Lite leaves the coloured mark out and this light grey shows.
-MISSING_FILL = "#eceff3"
+MISSING_FILL = fmt.BLANK
 
 
 def _legend_format(measure: str) -> dict:
@@ -482,8 +480,8 @@ def choose_region(options: list[str], labels: Labels, t: Translator) -> str:
 
 def show_table(frame: pd.DataFrame, t: Translator, number_keys: tuple[str, ...]) -> None:
     """A table whose `number_keys` columns (layout.col.<key> headers) get their display format."""
-    config = {t(f"layout.col.{key}"): st.column_config.NumberColumn(format=TABLE_FORMATS.get(key, "localized"))
-              for key in number_keys}
+    config = {t(f"layout.col.{key}"): st.column_config.NumberColumn(format=TABLE_FORMATS[key]) if key in TABLE_FORMATS
+              else number_column(fmt.table_decimals(key)) for key in number_keys}
     st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
 
 
@@ -491,19 +489,27 @@ def show_table(frame: pd.DataFrame, t: Translator, number_keys: tuple[str, ...])
 
 
 def summary_cards(a: Analysis, t: Translator) -> list[tuple[str, str, str]]:
-    """(label, value, help) of the four headline cards."""
+    """(label, value, help) of the four headline cards; each help gives the formula of the
+    definitions table (lines and demand basis in force), then the card's scope in numbers."""
     by_scope = L.demand_scope_totals(a.demand).set_index("client_scope")
     groups = idle_groups(a.idle_rows)
+    formulas = definitions_table(t, a.controls.lines, basis=a.controls.basis).set_index(
+        t("layout.def.figure"))[t("layout.def.formula")]
+
+    def formula(definition: str) -> str:
+        return formulas[t(f"layout.def.{definition}.label")] + "\n\n"
+
     return [
-        (t("layout.card.over"), fmt.number(len(a.over)), t("layout.card.over_help", cells=fmt.number(len(a.matrix)))),
+        (t("layout.card.over"), fmt.number(len(a.over)),
+         formula("finding_a") + t("layout.card.over_help", cells=fmt.number(len(a.matrix)))),
         (t("layout.card.idle_groups"), fmt.number(len(groups)),
-         t("layout.card.idle_groups_help", instruments=fmt.number(len(a.idle_rows)))),
+         formula("finding_b") + t("layout.card.idle_groups_help", instruments=fmt.number(len(a.idle_rows)))),
         (t("layout.card.spare"), fmt.hours(float(a.matrix["spare_hours"].sum()), t),
-         t("layout.card.spare_help", open=fmt.number(int(a.matrix["open_instruments"].sum())))),
+         formula("spare_hours") + t("layout.card.spare_help", open=fmt.number(int(a.matrix["open_instruments"].sum())))),
         (t("layout.card.demand"), fmt.hours(float(by_scope.loc["league", "hours"]), t),
-         t("layout.card.demand_help", services=fmt.number(int(by_scope.loc["league", "services"])),
-           outside=fmt.number(float(by_scope.loc["outside", "hours"])),
-           unknown=fmt.number(float(by_scope.loc["unknown", "hours"])))),
+         formula("demand") + t("layout.card.demand_help", services=fmt.number(int(by_scope.loc["league", "services"])),
+                               outside=fmt.number(float(by_scope.loc["outside", "hours"])),
+                               unknown=fmt.number(float(by_scope.loc["unknown", "hours"])))),
     ]
 
 

@@ -26,8 +26,9 @@ CHARTS_PER_ROW = 2
 
 def kpi_cards(k: census.Kpis, t: Translator, year_known: bool) -> list[tuple[str, str, str]]:
     """(label, value, help) of each KPI card, in census.KPI_IDS order. Without a usage year the
-    hour figures are shown as missing rather than as zero. The help of the hour cards names their
-    scope (instruments in service, how many awaiting scrapping are left out)."""
+    hour figures are shown as missing rather than as zero. Every help gives the formula; that of
+    the rate and hour cards also names their scope (instruments in service, how many awaiting
+    scrapping are left out)."""
     hour_value = (lambda v: fmt.hours(v, t)) if year_known else (lambda v: fmt.MISSING)
     avg = (
         f"{fmt.number(k.avg_effective_hours)} / {fmt.hours(k.avg_rated_hours, t)}"
@@ -43,7 +44,14 @@ def kpi_cards(k: census.Kpis, t: Translator, year_known: bool) -> list[tuple[str
         "idle": (fmt.number(k.idle_count) if year_known else fmt.MISSING,
                  t("overview.kpi.idle.detail", total=k.in_service_count)),
     }
-    return [(t(f"overview.kpi.{kid}.label"), *values[kid]) for kid in census.KPI_IDS]
+    return [(t(f"overview.kpi.{kid}.label"), values[kid][0], kpi_help(kid, values[kid][1], t)) for kid in census.KPI_IDS]
+
+
+def kpi_help(kid: str, detail: str, t: Translator) -> str:
+    """A card's help: the formula behind the figure (as in the definitions table), then the
+    card's scope in numbers when it has one."""
+    formula = t(f"overview.kpi.{kid}.formula", **census.definition_params())
+    return f"{formula}\n\n{detail}" if detail else formula
 
 
 def definitions_table(t: Translator) -> pd.DataFrame:

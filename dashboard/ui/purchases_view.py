@@ -114,12 +114,13 @@ def default_request(requests: pd.DataFrame) -> int:
 
 def pick_request(requests: pd.DataFrame, t: Translator) -> dict:
     ids = [int(i) for i in requests["id"]]
+    key = widget_key(SELECTED)  # per language: the option texts (the applicant's name) are translated
     if st.session_state.get(SELECT_NEXT) in ids:
-        st.session_state[SELECTED] = st.session_state.pop(SELECT_NEXT)
-    if st.session_state.get(SELECTED) not in ids:
-        st.session_state[SELECTED] = default_request(requests)
+        st.session_state[key] = st.session_state.pop(SELECT_NEXT)
+    if st.session_state.get(key) not in ids:
+        st.session_state[key] = default_request(requests)
     labels = {int(r["id"]): request_label(r, t) for r in requests.to_dict("records")}
-    chosen = st.selectbox(t("purchases.pick"), ids, key=SELECTED, format_func=labels.get)
+    chosen = st.selectbox(t("purchases.pick"), ids, key=key, format_func=labels.get)
     return requests[requests["id"] == chosen].iloc[0].to_dict()
 
 
@@ -360,7 +361,7 @@ def review_tab(ctx: PageContext, requests: pd.DataFrame, decisions: pd.DataFrame
     status = read_status_filter(t) or ALL
     shown = requests if status == ALL else requests[requests["status"] == status]
     st.dataframe(request_table(shown, decisions, checks, t), hide_index=True, width="stretch",
-                 column_config={t("purchases.col.price"): st.column_config.NumberColumn(format="%.2f")})
+                 column_config={t("purchases.col.price"): widgets.number_column(fmt.WAN_DECIMALS)})
     row = pick_request(requests, t)
     show_request(row, t)
     if ctx.actor.can(auth.PURCHASE_CHECK):

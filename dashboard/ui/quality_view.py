@@ -24,8 +24,10 @@ from dashboard.ui.labels import localised
 
 CARDS_PER_ROW = 3
 ALL_RULES = "all"
-# Grid colours: green on time, amber late, red missing, grey not yet due.
-STATUS_COLOURS = {Q.ON_TIME: "#4c9a6a", Q.LATE: "#e0a43a", Q.MISSING: "#c8553d", Q.NOT_DUE: "#c9ced6"}
+# Grid colours from the shared colour-blind-safe palette (no red against green): blue on time,
+# orange late, dark red missing, grey not yet due.
+STATUS_COLOURS = {Q.ON_TIME: fmt.PRIMARY, Q.LATE: fmt.ACCENT, Q.MISSING: fmt.ALERT, Q.NOT_DUE: fmt.MUTED}
+GRID_LABEL_PX = 380  # room for the longest English unit names (the tooltip has the full name)
 GRID_ROW_PX = 24  # a fixed band per unit: the grid grows with the units and no name is skipped
 GRID_MAX_UNITS = 40  # the grid shows the units with the worst record first; the table lists all
 CSV_MIME = "text/csv"
@@ -217,7 +219,7 @@ def status_grid(grid: pd.DataFrame, t: Translator) -> alt.Chart:
         .mark_rect(stroke="white", strokeWidth=1)
         .encode(
             x=alt.X("period:O", sort=periods, title=None, axis=alt.Axis(orient="top", labelAngle=0)),
-            y=alt.Y("unit:N", sort=units, title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False)),
+            y=alt.Y("unit:N", sort=units, title=None, axis=alt.Axis(labelLimit=GRID_LABEL_PX, labelOverlap=False)),
             color=alt.Color("status:N", title=None,
                             scale=alt.Scale(domain=labels, range=colours), legend=alt.Legend(orient="top")),
             tooltip=[

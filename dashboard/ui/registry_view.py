@@ -21,6 +21,7 @@ from dashboard.ui import fees_view
 from dashboard import formatting as fmt
 from dashboard.ui.context import PageContext, read, widget_key
 from dashboard.ui.labels import localised
+from dashboard.ui.widgets import number_column
 
 TABLE_COLUMNS = ("inner_id", "name", "unit", "region", "class", "value_wan", "purpose", "share_mode", "status")
 LINK_PARAM = "instrument"  # ?instrument=<id> opens the page on that instrument (the service finder links here)
@@ -111,7 +112,8 @@ def value_range(instruments: pd.DataFrame, t: Translator) -> tuple[float | None,
     bounds = slider_bounds(instruments)
     if bounds is None:
         return None, None
-    return st.slider(t("registry.filter.value"), *bounds, bounds, step=1.0, key=widget_key("registry_value"))
+    return st.slider(t("registry.filter.value"), *bounds, bounds, step=1.0, format="localized",
+                     key=widget_key("registry_value"))
 
 
 def apply_instrument_link(instruments: pd.DataFrame) -> None:
@@ -166,7 +168,7 @@ def read_filter(instruments: pd.DataFrame, regions: pd.DataFrame, classes: pd.Da
 def show_table(filtered: pd.DataFrame, classes: pd.DataFrame, t: Translator) -> None:
     st.dataframe(
         table_frame(filtered, classes, t), hide_index=True, width="stretch",
-        column_config={t("registry.col.value_wan"): st.column_config.NumberColumn(format="%.2f")},
+        column_config={t("registry.col.value_wan"): number_column(fmt.WAN_DECIMALS)},
     )
 
 

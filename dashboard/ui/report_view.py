@@ -54,14 +54,20 @@ def page_meta(ctx: PageContext) -> R.ReportMeta:
                         demo_seed=read(ctx, "store_meta", "demo_seed"))
 
 
+def card_help(report: R.AnnualReport, figure: str, t: Translator) -> str:
+    """A card's help: the figure's formula (as in the methods annex), then what the change compares."""
+    formula = t(f"report.fig.{figure}.formula", **R.definition_params(report.policy))
+    return f"{formula}\n\n{t('report.page.delta_help', year=report.year - 1)}"
+
+
 def show_cards(report: R.AnnualReport, t: Translator) -> None:
-    help_text = t("report.page.delta_help", year=report.year - 1)
     cards = H.summary_cards(report, t)
     for start in range(0, len(cards), CARDS_PER_ROW):
         for column, card in zip(st.columns(CARDS_PER_ROW), cards[start:start + CARDS_PER_ROW]):
             flat = card.change_value is None or card.change_value == 0
             colour = "off" if flat else "inverse" if card.figure in RISE_IS_BAD else "normal"
-            column.metric(card.label, card.value, delta=card.change, delta_color=colour, help=help_text, border=True,
+            column.metric(card.label, card.value, delta=card.change, delta_color=colour,
+                          help=card_help(report, card.figure, t), border=True,
                           height="stretch", delta_arrow="off" if flat else "auto",
                           delta_description=t("report.page.delta_vs", year=report.year - 1) if card.change else None)
 

@@ -25,11 +25,12 @@ from dashboard import formatting as fmt
 from dashboard.ui.charts import ACCENT, PRIMARY
 from dashboard.ui.context import widget_key
 from dashboard.ui.labels import localised
+from dashboard.ui.widgets import number_column
 
 IDLE_RULES = ("hours", "share")
 TREND_MEASURES = ("effective_hours", "utilisation", "external_hours")
-LOAD_COLOURS = {LOAD_IDLE: ACCENT, LOAD_NORMAL: PRIMARY, LOAD_SATURATED: "#a23b2c"}
-PREVIOUS_COLOUR = "#9aa5b1"
+LOAD_COLOURS = {load: fmt.LOAD_COLOURS[load] for load in LOAD_CLASSES}
+PREVIOUS_COLOUR = fmt.PREVIOUS
 MAX_HOURS_PER_YEAR = 8784.0  # a leap year's hours: no rated or line value can exceed it
 DEFAULT_TOP = 10
 # Figures of the definitions table, in the order of the page.
@@ -110,13 +111,18 @@ def idle_rule_text(lines: LoadLines, policy: P.PolicyDefaults, t: Translator) ->
              general=fmt.number(share * policy.rated_hours_general), special=fmt.number(share * policy.rated_hours_special))
 
 
-def definitions_table(controls: Controls, t: Translator) -> pd.DataFrame:
-    """Figure, formula (quoting the values in force), unit and source of every figure on the page."""
+def definition_params(controls: Controls, t: Translator) -> dict[str, str]:
+    """The values in force that the formula texts quote."""
     policy, lines = controls.policy, controls.lines
-    params = {
+    return {
         "general": fmt.number(policy.rated_hours_general), "special": fmt.number(policy.rated_hours_special),
         "idle_rule": idle_rule_text(lines, policy, t), "saturation": fmt.number(lines.saturation_hours),
     }
+
+
+def definitions_table(controls: Controls, t: Translator) -> pd.DataFrame:
+    """Figure, formula (quoting the values in force), unit and source of every figure on the page."""
+    params = definition_params(controls, t)
     return pd.DataFrame({
         t("utilisation.def.figure"): [t(f"utilisation.def.{d}.label") for d in DEFINITIONS],
         t("utilisation.def.formula"): [t(f"utilisation.def.{d}.formula", **params) for d in DEFINITIONS],
@@ -148,9 +154,14 @@ def signed_count(now: int, before: int | None) -> int | None:
     return None if before is None else int(now - before)
 
 
-def kpi_cards(now: pd.Series, before: pd.Series | None, t: Translator) -> list[dict]:
+# The definition (utilisation.def.<id>) behind each headline card, in card order.
+CARD_DEFINITIONS = ("scope", "utilisation", "avg_effective", "external_share", "idle", "saturated")
+
+
+def kpi_cards(now: pd.Series, before: pd.Series | None, t: Translator, controls: Controls) -> list[dict]:
     """The headline cards (label, value, delta vs the previous year, delta colour, help), from two
-    `U.totals` rows; deltas are None without a previous year."""
+    `U.totals` rows; deltas are None without a previous year. Each help is the card's formula
+    with the rated hours and lines in force (`controls`)."""
     def prev(column):
         return None if before is None else before[column]
 
@@ -160,15 +171,14 @@ def kpi_cards(now: pd.Series, before: pd.Series | None, t: Translator) -> list[d
     def rel_change(column):
         return None if before is None else _relative(now[column], before[column])
 
-    return [
+    cards = [
         {"label": t("utilisation.kpi.instruments"), "value": fmt.number(now["instruments"]),
          "delta": signed_count(int(now["instruments"]), None if before is None else int(prev("instruments"))),
          "delta_color": "off"},
         {"label": t("utilisation.kpi.utilisation"), "value": fmt.percent(_nan_none(now["utilisation"])),
          "delta": signed_points(rate_change("utilisation"), t), "delta_color": "normal"},
         {"label": t("utilisation.kpi.avg_effective"), "value": fmt.number(_nan_none(now["avg_effective_hours"])),
-         "delta": signed_percent(rel_change("avg_effective_hours")), "delta_color": "normal",
-         "help": t("utilisation.kpi.avg_effective.help")},
+         "delta": signed_percent(rel_change("avg_effective_hours")), "delta_color": "normal"},
         {"label": t("utilisation.kpi.external_share"), "value": fmt.percent(_nan_none(now["external_share"])),
          "delta": signed_points(rate_change("external_share"), t), "delta_color": "normal"},
         {"label": t("utilisation.kpi.idle"), "value": fmt.number(now["idle"]),
@@ -177,6 +187,11 @@ def kpi_cards(now: pd.Series, before: pd.Series | None, t: Translator) -> list[d
          "delta": signed_count(int(now["saturated"]), None if before is None else int(prev("saturated"))),
          "delta_color": "off"},
     ]
+    params = definition_params(controls, t)
+    for card, definition in zip(cards, CARD_DEFINITIONS):
+        card["help"] = t(f"utilisation.def.{definition}.formula", **params)
+    cards[2]["help"] += "\n\n" + t("utilisation.kpi.avg_effective.help")  # the unit of the bare number
+    return cards
 
 
 def _nan_none(value):
@@ -413,7 +428,7 @@ def mode_chart(frame: pd.DataFrame, titles: dict[str, str]) -> alt.Chart:
 
 def _number_config(t: Translator, keys: tuple[str, ...], prefix: str) -> dict:
     """Column formats: rates in % with one decimal, changes signed, counts/hours/money with
-    thousands separators (the values are already rounded)."""
+    thousands separators and fixed decimals (fmt.table_decimals; the values are already rounded)."""
     config = {}
     for key in keys:
         label = t(f"{prefix}.{key}")
@@ -422,7 +437,7 @@ def _number_config(t: Translator, keys: tuple[str, ...], prefix: str) -> dict:
         elif key in ("effective_change", "utilisation_change"):
             config[label] = st.column_config.NumberColumn(format="%+.1f")
         else:
-            config[label] = st.column_config.NumberColumn(format="localized")
+            config[label] = number_column(fmt.table_decimals(key))
     return config
 
 
@@ -527,7 +542,7 @@ def show_groups(data: PageData, t: Translator) -> None:
     if data.previous is not None:
         prev_members = U.group_members(data.previous, dimension, key, data.lines)
         before = U.totals(prev_members, data.lines) if not prev_members.empty else None
-    show_kpi_cards(kpi_cards(row, before, t))
+    show_kpi_cards(kpi_cards(row, before, t, data.controls))
     show_instrument_table(instrument_table(members, data.classes, t), t)
     st.markdown(f"**{t('utilisation.drill.trend')}**")
     previous_members = None if data.previous is None else U.group_members(data.previous, dimension, key, data.lines)

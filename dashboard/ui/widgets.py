@@ -53,3 +53,10 @@ def show_flash(key: str) -> None:
         st.success(text, icon=":material/check_circle:")
     elif kind == "error":
         st.error(text, icon=":material/error:")
+
+
+def number_column(decimals: int, **kwargs) -> st.column_config.NumberColumn:
+    """A table column of numbers with thousands separators and exactly `decimals` decimals
+    (Streamlit's "localized" format, its precision fixed by the step): 18,201.0 next to 5,389.5."""
+    return st.column_config.NumberColumn(format="localized", step=10.0 ** -decimals if decimals else 1, **kwargs)
+
