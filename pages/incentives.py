@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import formatting as fmt
 from dashboard import scenarios
+from dashboard.scheme import display_name
 from dashboard.ui import incentives_frames as frames
 from dashboard.ui import incentives_view as view
 from dashboard.ui.context import page_context, read
@@ -20,7 +21,7 @@ year = year_or_stop(ctx, t("incentives.empty"), t("incentives.empty_link"))
 scheme = current_scheme(ctx)
 table = indicator_table(ctx, year, scheme)
 rated = int((table.units["status"] == "rated").sum())
-st.caption(t("incentives.caption", year=year, scheme=fmt.md_text(scheme.name), version=scheme.version, rated=rated,
+st.caption(t("incentives.caption", year=year, scheme=fmt.md_text(display_name(scheme.name, t)), version=scheme.version, rated=rated,
              total=len(table.units)))
 if rated == 0:
     view.show_no_evaluation(ctx, year, scheme)

@@ -160,6 +160,18 @@ def open_page(monkeypatch, url: str, lang: str = "zh", query: dict | None = None
     return check(at.run())
 
 
+def test_every_card_explains_its_figure(monkeypatch, store):
+    """Every headline card carries its formula in the help (traceability of the numbers)."""
+    url, _ = store
+    at = open_page(monkeypatch, url, "zh")
+    cards = [(m.label, m.help) for m in at.metric]
+    assert len(cards) >= 10 and all(h for _, h in cards), [label for label, h in cards if not h]
+    helps = dict(reversed(cards))  # the first card of a label (the headline one) wins
+    assert helps["奖补已分配"].startswith("Σ 各单位分得的奖补")
+    assert "收费 × 创新券比例" in helps["创新券支出"]
+    assert "评为“良好”" in helps["良好"]
+
+
 # ------------------------------------------------------------------------------------ rewards
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_grade_lines_and_pool_move_the_reward_table_and_totals(monkeypatch, store, lang):

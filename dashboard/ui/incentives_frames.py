@@ -42,7 +42,8 @@ default_params = SC.default_params
 DEFAULT_MARGIN = 3.0  # points either side of a line that count as "near the boundary"
 MAX_COMPARED = 3
 GRADE_CHOICES = SC.GRADE_LABELS  # 优秀, 良好, 合格, 较差, 不合格
-PRIMARY, ACCENT, WARN = "#1f6f8b", "#d9822b", "#b23b3b"
+# Chart colours: the shared colour-blind-safe palette (dashboard.formatting).
+PRIMARY, ACCENT, WARN = fmt.PRIMARY, fmt.ACCENT, fmt.ALERT
 PURCHASE_STATUSES = ("submitted", "checked", "decided")  # PurchaseRequest.status; incentives.purchase.status.<id>
 
 # Widget names (dashboard.ui.context.widget_key adds the language).
@@ -382,7 +383,8 @@ def reward_cards(o: SC.ScenarioOutcome, t: Translator) -> list[Card]:
 
 
 def grade_cards(o: SC.ScenarioOutcome, t: Translator) -> list[Card]:
-    cards = [Card(grade_text(label, t), t("incentives.units_count", count=int(o.totals[key])))
+    cards = [Card(grade_text(label, t), t("incentives.units_count", count=int(o.totals[key])),
+                  t("incentives.card.grade.help", grade=grade_text(label, t)))
              for key, label in zip(SC.GRADE_FIGURES, o.grade_labels)]
     return cards
 
@@ -411,8 +413,9 @@ def headline_cards(o: SC.ScenarioOutcome, t: Translator) -> list[Card]:
     tot = o.totals
     return [
         Card(t("incentives.card.fiscal_cost"), fmt.money(tot["fiscal_cost_cny"], t), t("incentives.card.fiscal_cost.help")),
-        Card(t("incentives.card.reward_paid"), fmt.money(tot["reward_paid_cny"], t)),
-        Card(t("incentives.card.voucher_spend"), fmt.money(tot["voucher_spend_cny"], t)),
+        Card(t("incentives.card.reward_paid"), fmt.money(tot["reward_paid_cny"], t), t("incentives.card.reward_paid.help")),
+        Card(t("incentives.card.voucher_spend"), fmt.money(tot["voucher_spend_cny"], t),
+             t("incentives.card.voucher_spend.help")),
         Card(t("incentives.card.post_subsidy"), fmt.money(tot["voucher_post_subsidy_cny"], t),
              t("incentives.card.post_subsidy.help", withheld=fmt.money(tot["voucher_post_subsidy_withheld_cny"], t))),
         Card(t("incentives.card.sanctioned"), t("incentives.units_count", count=int(tot["sanctioned_units"])),
