@@ -1,17 +1,13 @@
 """The purchase-review import in a real browser (AppTest cannot drive a file uploader): a file
 with one bad row imports nothing and lists the error; the corrected file imports every row."""
 
-import pytest
-
 from models import queries
 from models.db import init_store, make_engine
-from tests.browser import add_account, browser_page, chromium_available, running_app, sign_in, wait_until_idle
+from tests.browser import (BROWSER_TESTS, add_account, browser_page, running_app, save_screenshot, sign_in,
+                           wait_until_idle)
 from tests.factories import small_registry
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not chromium_available(), reason="Debian chromium is not installed (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TESTS
 
 HEADER = "申请单位,仪器名称,分类代码,报价（元）,资金来源,购置理由,申请日期\n"
 GOOD = "阿拉善盟测试研究院,液相色谱仪,010501,420000,地方财政资金,检测任务增加,2026-03-02\n"
@@ -47,7 +43,7 @@ def test_import_is_all_or_nothing_in_the_browser(tmp_path):
         main.get_by_role("button", name="校验并导入").click()
         main.get_by_text("有 1 处错误，未导入任何申请", exact=False).first.wait_for()
         wait_until_idle(page)
-        page.screenshot(path=str(tmp_path / "import-error.png"))
+        save_screenshot(page, "purchases-import-error")
         main.locator('[data-testid="stDataFrame"]').first.wait_for()  # the error table (a canvas grid)
         assert _requests(url).empty
 
@@ -55,7 +51,7 @@ def test_import_is_all_or_nothing_in_the_browser(tmp_path):
         wait_until_idle(page)
         main.get_by_role("button", name="校验并导入").click()
         main.get_by_text("已导入 2 条申请", exact=False).first.wait_for()
-        page.screenshot(path=str(tmp_path / "imported.png"))
+        save_screenshot(page, "purchases-imported")
     stored = _requests(url)
     assert list(stored["request_no"]) == ["ALS-CG-2026-0001", "ALS-CG-2026-0002"]
     assert list(stored["quoted_price"]) == [420_000.0, 300_000.0]

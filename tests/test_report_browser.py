@@ -12,14 +12,11 @@ import pytest
 from dashboard import report as R
 from dashboard import report_html as H
 from dashboard.i18n import Translator
-from tests.browser import browser_page, chromium_available, running_app, wait_until_idle
+from tests.browser import BROWSER_TESTS, browser_page, running_app, wait_until_idle
 from tests.factories import filled_store
 from tests.test_report import YEAR, inputs
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not chromium_available(), reason="Debian chromium is not installed (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TESTS
 
 CHARTS = ["map", "class", "unit_type", "value_band", "funding", "country", "share_mode", "loads",
           "utilisation_by_type", "external_by_type"]
