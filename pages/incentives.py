@@ -10,7 +10,7 @@ from dashboard import scenarios
 from dashboard.scheme import display_name
 from dashboard.ui import incentives_frames as frames
 from dashboard.ui import incentives_view as view
-from dashboard.ui.context import page_context, read
+from dashboard.ui.context import page_context, read, widget_key
 from dashboard.ui.evaluation_view import current_scheme, indicator_table
 from dashboard.ui.widgets import year_or_stop
 
@@ -50,7 +50,8 @@ if params is not None:
 
 tab_rewards, tab_sanctions, tab_boundary, tab_vouchers, tab_scenarios = st.tabs(
     [t("incentives.tab.rewards"), t("incentives.tab.sanctions"), t("incentives.tab.boundary"),
-     t("incentives.tab.vouchers"), t("incentives.tab.scenarios")])
+     t("incentives.tab.vouchers"), t("incentives.tab.scenarios")],
+    key=widget_key("inc_tabs"))  # keyed: saving a scenario keeps the user on the scenarios tab
 if live is not None:
     with tab_rewards:
         view.show_rewards(live, t)

@@ -253,6 +253,9 @@ def test_reviewer_records_a_decision_on_a_purchase_request(app, store):
         history = grid_with_column(panel, ZH("purchases.dec.reasons"))
         assert reasons in eventually(page, lambda: grid_column(history, ZH("purchases.dec.reasons")),
                                      lambda listed: reasons in listed)
+        # recorded: the form starts empty for the next decision (in the browser, not only in AppTest)
+        expect(panel.get_by_label(ZH("purchases.field.reasons"))).to_have_value("")
+        expect(panel.get_by_label(ZH("purchases.field.reviewers"))).to_have_value("")
         expect_no_error(page)
         save_screenshot(page, "journey-reviewer-decision")
     decisions = read(store, queries.review_decisions)
@@ -303,6 +306,8 @@ def test_leader_saves_two_scenarios_and_compares_them(app, store):
         panel.get_by_role("button", name=ZH("incentives.scenario.save.button")).click()
         wait_until_idle(page)
         expect(main.get_by_text(before_placeholder(ZH("incentives.scenario.saved")))).to_contain_text(name)
+        # the user stays on the scenarios tab after saving
+        expect(main.get_by_role("tab", name=tab)).to_have_attribute("aria-selected", "true")
 
     with browser_page() as page:
         open_page(page, app, "incentives", user="leader")

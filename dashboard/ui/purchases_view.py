@@ -33,7 +33,6 @@ SELECT_NEXT = "pr_select_next"  # session: a request to show on the next run (se
 FLASH = "pr_flash"  # session: (kind, text) shown once after a rerun
 CLEAR_NEW = "pr_clear_new"  # session: empty the entry form on the next run (after a save)
 CLEAR_DECISION = "pr_clear_decision"  # session: request id whose decision form is emptied on the next run
-NEW_FORM_KEYS = tuple(f"pr_new_{f}" for f in PR.REQUEST_FIELDS)
 MATCH_ROWS = 20  # similar instruments listed on the page (the opinion lists 10)
 ALL = "all"
 
@@ -306,8 +305,10 @@ def decision_form(ctx: PageContext, row: dict, check: dict | None) -> None:
         return
     suggested = check["verdict"] if check else D.PASS
     if st.session_state.pop(CLEAR_DECISION, None) == row["id"]:  # recorded: start the next one empty
-        for name in ("reasons", "conditions", "reviewers", "day"):
-            st.session_state.pop(f"pr_{name}_{row['id']}", None)
+        # Set, not removed: a removed key only resets the widget in AppTest, the browser sends its
+        # text back. The date (which has an explicit default) keeps its value.
+        for name in ("reasons", "conditions", "reviewers"):
+            st.session_state[f"pr_{name}_{row['id']}"] = ""
     with st.form(f"pr_decision_{row['id']}", border=True):
         if row["status"] == PR.DECIDED:
             st.caption(t("purchases.dec.supersede_note"))
@@ -380,10 +381,19 @@ def review_tab(ctx: PageContext, requests: pd.DataFrame, decisions: pd.DataFrame
 # ------------------------------------------------------------------------------------- entry
 
 
+# Fields of the entry form emptied after a save by setting their empty value (a removed key only
+# resets the widget in AppTest; the browser sends its value back). The expected hours and the date
+# have explicit defaults (setting them would clash with those) and keep their values.
+NEW_FORM_EMPTY = {"pr_new_applicant": None, "pr_new_instrument_name": "", "pr_new_class_code": None,
+                  "pr_new_subclass": "", "pr_new_quoted_price": None, "pr_new_model": "",
+                  "pr_new_manufacturer": "", "pr_new_key_specs": "", "pr_new_quotes": "",
+                  "pr_new_funding": None, "pr_new_location": None, "pr_new_justification": ""}
+
+
 def _clear_new_form() -> None:
     if st.session_state.pop(CLEAR_NEW, False):
-        for key in NEW_FORM_KEYS:
-            st.session_state.pop(key, None)
+        for key, empty in NEW_FORM_EMPTY.items():
+            st.session_state[key] = empty
 
 
 def new_request_tab(ctx: PageContext) -> None:
