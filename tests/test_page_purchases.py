@@ -238,15 +238,21 @@ def test_english_page_and_statistics_of_an_empty_register(db_url, monkeypatch):
     assert reference.set_index("Key").loc["quoted_price", "Required"] == "yes"
 
 
-def test_the_chosen_request_survives_a_language_switch(db_url, monkeypatch):
-    """The picker is keyed per language (its option texts are translated), so after a switch the
-    browser shows the English label of the same request, not the stale Chinese one."""
+def page_with_two_requests(db_url, monkeypatch):
+    """The page after entering two requests of unit a (液相色谱仪 420,000 and 气相色谱仪 1.5 million)."""
     ids = filled_store(db_url, _fill)
     at = open_app(monkeypatch, db_url, PAGE)
     fill_form(at, ids["a"])
     submit_new(at)
     fill_form(at, ids["a"], name="气相色谱仪", price=1_500_000.0)
     submit_new(at)
+    return at
+
+
+def test_the_chosen_request_survives_a_language_switch(db_url, monkeypatch):
+    """The picker is keyed per language (its option texts are translated), so after a switch the
+    browser shows the English label of the same request, not the stale Chinese one."""
+    at = page_with_two_requests(db_url, monkeypatch)
     first = _rows(db_url, T.PurchaseRequest)[0]["id"]
     at.selectbox(key=wkey(at, "pr_selected")).set_value(first).run()
     at.sidebar.radio[0].set_value("en").run()
@@ -256,12 +262,7 @@ def test_the_chosen_request_survives_a_language_switch(db_url, monkeypatch):
 
 
 def test_filter_and_rule_settings(db_url, monkeypatch):
-    ids = filled_store(db_url, _fill)
-    at = open_app(monkeypatch, db_url, PAGE)
-    fill_form(at, ids["a"])
-    submit_new(at)
-    fill_form(at, ids["a"], name="气相色谱仪", price=1_500_000.0)
-    submit_new(at)
+    at = page_with_two_requests(db_url, monkeypatch)
     listed = frame_with(at, "申请编号")
     assert list(listed["评议层级"]) == ["书面审查", "专家评议"]
     # A stricter saturation line (1400 h) makes LC-B (1320 h) a normal-load match.
